@@ -1,0 +1,285 @@
+//! Run-time configuration. The binary fills it from defaults, an optional `uslugi.toml`, the
+//! environment and the command line; every other layer only reads it.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// Development (local run: generated keys, development outbox) or production (everything
+/// configured explicitly).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// The default for a local run.
+    #[default]
+    Development,
+    /// Refuses to start without configured keys or with the development outbox.
+    Production,
+}
+
+/// Everything the portal needs to run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Development or production.
+    pub mode: Mode,
+    /// Listening address.
+    pub addr: SocketAddr,
+    /// `sqlite://…` or `postgres://…`.
+    pub database_url: String,
+    /// Connections in the pool (PostgreSQL; SQLite always uses one).
+    pub database_max_connections: u32,
+    /// The URL people reach the portal at, without a trailing slash; used in links sent by SMS
+    /// and e-mail and as the OIDC issuer.
+    pub public_url: String,
+    /// Directory for local state (generated development keys, uploads).
+    pub data_dir: PathBuf,
+    /// Key file to read (production) or to create (development).
+    pub keys_file: Option<PathBuf>,
+    /// Delivery adapters.
+    pub delivery: DeliveryConfig,
+    /// Web settings.
+    pub web: WebConfig,
+    /// Worker settings.
+    pub worker: WorkerConfig,
+    /// Support contacts shown in the footer.
+    pub support: SupportConfig,
+}
+
+/// Where SMS and e-mail go.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeliveryConfig {
+    /// SMS adapter.
+    pub sms: SmsConfig,
+    /// E-mail adapter.
+    pub email: EmailConfig,
+}
+
+/// SMS adapter choice.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(tag = "adapter", rename_all = "lowercase", deny_unknown_fields)]
+pub enum SmsConfig {
+    /// Stored in the development outbox.
+    #[default]
+    Dev,
+    /// An HTTP SMS gateway.
+    Http(HttpSmsConfig),
+}
+
+/// An HTTP SMS gateway: one request per message.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSmsConfig {
+    /// Gateway URL.
+    pub url: String,
+    /// Request body; `{to}` (E.164 phone) and `{text}` are replaced, JSON-escaped when the
+    /// content type is JSON and form-encoded otherwise.
+    #[serde(default = "default_sms_template")]
+    pub body_template: String,
+    /// Content type of the body.
+    #[serde(default = "default_sms_content_type")]
+    pub content_type: String,
+    /// Sent as `Authorization: Bearer …` when set.
+    #[serde(default)]
+    pub bearer_token: Option<SecretString>,
+    /// Request timeout in seconds.
+    #[serde(default = "default_gateway_timeout")]
+    pub timeout_secs: u64,
+}
+
+fn default_sms_template() -> String {
+    r#"{"to":"{to}","text":"{text}"}"#.to_owned()
+}
+fn default_sms_content_type() -> String {
+    "application/json".to_owned()
+}
+fn default_gateway_timeout() -> u64 {
+    10
+}
+
+/// E-mail adapter choice.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(tag = "adapter", rename_all = "lowercase", deny_unknown_fields)]
+pub enum EmailConfig {
+    /// Stored in the development outbox.
+    #[default]
+    Dev,
+    /// An SMTP relay.
+    Smtp(SmtpConfig),
+}
+
+/// How to talk TLS to the SMTP relay.
+#[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain connection (only for a relay on loopback).
+    None,
+    /// STARTTLS, required.
+    #[default]
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+}
+
+/// SMTP relay settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    /// Relay host name.
+    pub host: String,
+    /// Relay port.
+    #[serde(default = "default_smtp_port")]
+    pub port: u16,
+    /// TLS mode.
+    #[serde(default)]
+    pub tls: SmtpTls,
+    /// Login, if the relay wants one.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Password for the login.
+    #[serde(default)]
+    pub password: Option<SecretString>,
+    /// Sender address, e.g. `Госуслуги <noreply@example.ru>`.
+    pub from: String,
+    /// Timeout in seconds.
+    #[serde(default = "default_gateway_timeout")]
+    pub timeout_secs: u64,
+}
+
+fn default_smtp_port() -> u16 {
+    587
+}
+
+/// Web-layer settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebConfig {
+    /// Largest request body in bytes (uploads get their own limit later).
+    pub body_limit_bytes: usize,
+    /// Time allowed to handle one request.
+    pub request_timeout_secs: u64,
+    /// A session ends after this long without a request.
+    pub session_idle_minutes: i64,
+    /// A session ends this long after it started, whatever the activity.
+    pub session_absolute_hours: i64,
+    /// Send HSTS and `Secure` cookies; on by default when the public URL is https.
+    pub tls: Option<bool>,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            body_limit_bytes: 64 * 1024,
+            request_timeout_secs: 30,
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
+            tls: None,
+        }
+    }
+}
+
+/// Background worker settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkerConfig {
+    /// Run the worker inside `serve`.
+    pub in_process: bool,
+    /// How often to look for due work, in milliseconds.
+    pub poll_interval_ms: u64,
+    /// Attempts before a message goes to the dead-letter state.
+    pub max_attempts: i32,
+    /// First retry delay in seconds; doubles on each attempt.
+    pub backoff_base_secs: i64,
+    /// Longest retry delay in seconds.
+    pub backoff_max_secs: i64,
+    /// How long a claim holds before another worker may take the row over.
+    pub lease_secs: i64,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig {
+            in_process: true,
+            poll_interval_ms: 500,
+            max_attempts: 8,
+            backoff_base_secs: 5,
+            backoff_max_secs: 3600,
+            lease_secs: 60,
+        }
+    }
+}
+
+/// Support contacts for the footer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SupportConfig {
+    /// Phone as shown.
+    pub phone: String,
+    /// Phone for the `tel:` link.
+    pub phone_href: String,
+    /// Support e-mail.
+    pub email: String,
+}
+
+impl Default for SupportConfig {
+    fn default() -> Self {
+        SupportConfig {
+            phone: "8 800 100-70-10".to_owned(),
+            phone_href: "+78001007010".to_owned(),
+            email: "support@uslugi.local".to_owned(),
+        }
+    }
+}
+
+impl Config {
+    /// A development configuration for the given address and database.
+    pub fn development(addr: SocketAddr, database_url: String) -> Config {
+        Config {
+            mode: Mode::Development,
+            addr,
+            database_url,
+            database_max_connections: 10,
+            public_url: format!("http://{addr}"),
+            data_dir: PathBuf::from("data"),
+            keys_file: None,
+            delivery: DeliveryConfig::default(),
+            web: WebConfig::default(),
+            worker: WorkerConfig::default(),
+            support: SupportConfig::default(),
+        }
+    }
+
+    /// Whether the portal is served over TLS (HSTS, `Secure` cookies).
+    pub fn serves_tls(&self) -> bool {
+        self.web
+            .tls
+            .unwrap_or_else(|| self.public_url.starts_with("https://"))
+    }
+
+    /// Whether the development outbox is in use for any channel.
+    pub fn uses_dev_outbox(&self) -> bool {
+        matches!(self.delivery.sms, SmsConfig::Dev)
+            || matches!(self.delivery.email, EmailConfig::Dev)
+    }
+
+    /// Checks the production rules; returns what is wrong, in English for operators.
+    pub fn production_problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.mode != Mode::Production {
+            return problems;
+        }
+        if self.keys_file.is_none() {
+            problems.push(
+                "no key file configured: set keys_file in uslugi.toml or USLUGI_KEYS_FILE".into(),
+            );
+        }
+        if matches!(self.delivery.sms, SmsConfig::Dev) {
+            problems.push("the development outbox is configured for SMS: configure [delivery.sms] adapter = \"http\"".into());
+        }
+        if matches!(self.delivery.email, EmailConfig::Dev) {
+            problems.push("the development outbox is configured for e-mail: configure [delivery.email] adapter = \"smtp\"".into());
+        }
+        problems
+    }
+}

@@ -1,0 +1,15 @@
+//! Uslugi use cases, the ports through which they reach external systems, the adapters behind
+//! those ports, and the background worker.
+
+pub mod config;
+pub mod crypto;
+pub mod delivery;
+pub mod worker;
+
+pub use config::{Config, Mode};
+pub use crypto::{BlindIndex, CryptoError, DataCipher, Keys};
+
+use std::{future::Future, pin::Pin};
+
+/// A boxed future, the return type of port methods so that ports can be trait objects.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

@@ -1,0 +1,238 @@
+//! The background worker: delivers the outbox and runs jobs, with retries, exponential backoff,
+//! leases and a dead-letter state. `serve` runs it in-process; `uslugi worker` runs it alone.
+
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use tokio::sync::watch;
+use uslugi_store::{Db, StoreError, jobs, now_ms, outbox, sessions};
+
+use crate::{
+    BoxFuture, DataCipher,
+    config::WorkerConfig,
+    delivery::{self, DeliveryError, Senders},
+};
+
+/// Why a job failed.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// Retry later.
+    #[error("{0}")]
+    Temporary(String),
+    /// Do not retry: straight to the dead-letter state.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+/// A job kind's code.
+pub trait JobHandler: Send + Sync {
+    /// Runs one job with its JSON payload.
+    fn run<'a>(&'a self, payload: &'a str) -> BoxFuture<'a, Result<(), JobError>>;
+}
+
+/// What one pass of the worker did (for tests and logs).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct PassStats {
+    /// Messages delivered.
+    pub sent: usize,
+    /// Messages that failed and will be retried.
+    pub retried: usize,
+    /// Messages or jobs moved to the dead-letter state.
+    pub dead: usize,
+    /// Jobs finished.
+    pub jobs_done: usize,
+}
+
+/// The worker.
+#[derive(Clone)]
+pub struct Worker {
+    db: Db,
+    cipher: DataCipher,
+    senders: Senders,
+    config: WorkerConfig,
+    handlers: Arc<HashMap<String, Arc<dyn JobHandler>>>,
+}
+
+impl std::fmt::Debug for Worker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Worker")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Delay before the next attempt after `attempts` failed ones: base·2^(attempts−1), capped.
+pub fn backoff_ms(attempts: i32, base_secs: i64, max_secs: i64) -> i64 {
+    let exp = u32::try_from(attempts.saturating_sub(1).clamp(0, 30)).unwrap_or(30);
+    base_secs
+        .saturating_mul(1_i64 << exp)
+        .min(max_secs)
+        .saturating_mul(1000)
+}
+
+impl Worker {
+    /// A worker with no job handlers yet.
+    pub fn new(db: Db, cipher: DataCipher, senders: Senders, config: WorkerConfig) -> Worker {
+        Worker {
+            db,
+            cipher,
+            senders,
+            config,
+            handlers: Arc::new(HashMap::new()),
+        }
+    }
+
+    /// Registers the handler for a job kind.
+    pub fn with_handler(mut self, kind: &str, handler: Arc<dyn JobHandler>) -> Worker {
+        Arc::make_mut(&mut self.handlers).insert(kind.to_owned(), handler);
+        self
+    }
+
+    /// Runs until `shutdown` turns true; the pass under way is finished first, so a claimed
+    /// message is not left waiting for its lease to expire.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let interval = Duration::from_millis(self.config.poll_interval_ms.max(10));
+        let mut last_purge = 0_i64;
+        tracing::info!(poll_ms = self.config.poll_interval_ms, "worker started");
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            match self.run_pass().await {
+                Ok(stats) if stats != PassStats::default() => {
+                    tracing::debug!(
+                        sent = stats.sent,
+                        retried = stats.retried,
+                        dead = stats.dead,
+                        jobs_done = stats.jobs_done,
+                        "worker pass"
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "worker pass failed"),
+            }
+            let now = now_ms();
+            if now - last_purge > 60_000 {
+                last_purge = now;
+                match sessions::purge_expired(&self.db, now).await {
+                    Ok(n) if n > 0 => tracing::info!(purged = n, "expired sessions removed"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "session purge failed"),
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(interval) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+        tracing::info!("worker stopped");
+    }
+
+    /// One pass: deliver due messages, then run due jobs.
+    pub async fn run_pass(&self) -> Result<PassStats, StoreError> {
+        let mut stats = PassStats::default();
+        self.deliver_due(&mut stats).await?;
+        self.run_due_jobs(&mut stats).await?;
+        Ok(stats)
+    }
+
+    async fn deliver_due(&self, stats: &mut PassStats) -> Result<(), StoreError> {
+        let now = now_ms();
+        let lease = self.config.lease_secs * 1000;
+        for row in outbox::claim_due(&self.db, now, lease, 50).await? {
+            let result = match delivery::decrypt_row(&self.cipher, &row) {
+                Ok(msg) => self.senders.send(&msg).await,
+                Err(e) => Err(DeliveryError::Permanent(format!("cannot decrypt: {e}"))),
+            };
+            let now = now_ms();
+            match result {
+                Ok(()) => {
+                    outbox::mark_sent(&self.db, row.id, now).await?;
+                    metrics::counter!("uslugi_outbox_sent_total", "channel" => row.channel.clone())
+                        .increment(1);
+                    stats.sent += 1;
+                }
+                Err(e) => {
+                    let permanent = matches!(e, DeliveryError::Permanent(_));
+                    let dead = permanent || row.attempts >= self.config.max_attempts;
+                    let retry_at = now
+                        + backoff_ms(
+                            row.attempts,
+                            self.config.backoff_base_secs,
+                            self.config.backoff_max_secs,
+                        );
+                    outbox::mark_failed(&self.db, row.id, &e.to_string(), retry_at, dead, now)
+                        .await?;
+                    if dead {
+                        tracing::error!(outbox_id = %row.id, channel = %row.channel, attempts = row.attempts, error = %e, "message moved to dead letters");
+                        metrics::counter!("uslugi_outbox_dead_total", "channel" => row.channel.clone()).increment(1);
+                        stats.dead += 1;
+                    } else {
+                        tracing::warn!(outbox_id = %row.id, channel = %row.channel, attempts = row.attempts, error = %e, "delivery failed, will retry");
+                        metrics::counter!("uslugi_outbox_retried_total", "channel" => row.channel.clone()).increment(1);
+                        stats.retried += 1;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn run_due_jobs(&self, stats: &mut PassStats) -> Result<(), StoreError> {
+        let now = now_ms();
+        let lease = self.config.lease_secs * 1000;
+        for job in jobs::claim_due(&self.db, now, lease, 20).await? {
+            let result = match self.handlers.get(&job.kind) {
+                Some(h) => h.run(&job.payload).await,
+                None => Err(JobError::Permanent(format!(
+                    "no handler for job kind {}",
+                    job.kind
+                ))),
+            };
+            let now = now_ms();
+            match result {
+                Ok(()) => {
+                    jobs::finish(&self.db, job.id, now).await?;
+                    metrics::counter!("uslugi_jobs_done_total", "kind" => job.kind.clone())
+                        .increment(1);
+                    stats.jobs_done += 1;
+                }
+                Err(e) => {
+                    let mut job = job;
+                    if matches!(e, JobError::Permanent(_)) {
+                        job.attempts = job.max_attempts;
+                    }
+                    let retry_at = now
+                        + backoff_ms(
+                            job.attempts,
+                            self.config.backoff_base_secs,
+                            self.config.backoff_max_secs,
+                        );
+                    let dead = jobs::fail(&self.db, &job, &e.to_string(), retry_at, now).await?;
+                    metrics::counter!("uslugi_jobs_failed_total", "kind" => job.kind.clone())
+                        .increment(1);
+                    if dead {
+                        tracing::error!(job_id = %job.id, kind = %job.kind, error = %e, "job moved to dead letters");
+                        stats.dead += 1;
+                    } else {
+                        tracing::warn!(job_id = %job.id, kind = %job.kind, error = %e, "job failed, will retry");
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff_ms;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        assert_eq!(backoff_ms(1, 5, 3600), 5_000);
+        assert_eq!(backoff_ms(2, 5, 3600), 10_000);
+        assert_eq!(backoff_ms(3, 5, 3600), 20_000);
+        assert_eq!(backoff_ms(20, 5, 3600), 3_600_000);
+        assert_eq!(backoff_ms(i32::MAX, 5, 3600), 3_600_000);
+    }
+}

@@ -1,0 +1,123 @@
+//! Connecting to the database and running migrations.
+
+use std::time::Duration;
+
+use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend, DbErr};
+use sea_orm_migration::MigratorTrait;
+
+use crate::migration::Migrator;
+
+/// The database handle passed through the application state (never a global).
+pub type Db = DatabaseConnection;
+
+/// Errors of the storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database refused or failed a statement.
+    #[error("database error")]
+    Db(#[from] DbErr),
+    /// A stored row could not be decoded.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// Which backend a URL selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+impl Backend {
+    /// Picks the backend from a database URL.
+    pub fn from_url(url: &str) -> Option<Backend> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
+/// Current time as Unix milliseconds, the storage representation of every timestamp.
+pub fn now_ms() -> i64 {
+    let now = time::OffsetDateTime::now_utc();
+    i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+/// Opens a pool for the URL. For SQLite the parent directory of the file is created, and the
+/// connection runs in WAL mode with `synchronous=FULL` so that an acknowledged write survives a
+/// power loss (NORMAL may lose the last commits).
+pub async fn connect(url: &str, max_connections: u32) -> Result<Db, DbErr> {
+    let backend = Backend::from_url(url).ok_or_else(|| {
+        DbErr::Custom("unsupported database URL: use sqlite:// or postgres://".into())
+    })?;
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10));
+    match backend {
+        Backend::Sqlite => {
+            create_sqlite_parent_dir(url);
+            // One connection: SQLite has a single writer, and a pool of several connections
+            // turns write contention into SQLITE_BUSY errors instead of a queue.
+            opts.max_connections(1).min_connections(1);
+            opts.map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10))
+            });
+        }
+        Backend::Postgres => {
+            opts.max_connections(max_connections.max(2))
+                .min_connections(1);
+        }
+    }
+    sea_orm::Database::connect(opts).await
+}
+
+fn create_sqlite_parent_dir(url: &str) {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return;
+    }
+    if let Some(parent) = std::path::Path::new(path).parent()
+        && !parent.as_os_str().is_empty()
+    {
+        // An error here resurfaces as a clear "unable to open database file" on connect.
+        let _ = std::fs::create_dir_all(parent);
+    }
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &Db) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}
+
+/// Whether the schema is at the version this binary expects (for `/readyz`).
+pub async fn migrations_current(db: &Db) -> Result<bool, DbErr> {
+    Ok(Migrator::get_pending_migrations(db).await?.is_empty())
+}
+
+/// A trivial round trip to the database (for `/readyz`).
+pub async fn ping(db: &Db) -> Result<(), DbErr> {
+    db.execute_unprepared("SELECT 1").await.map(|_| ())
+}
+
+/// The backend of an open connection.
+pub fn backend_of(db: &Db) -> Backend {
+    match db.get_database_backend() {
+        DbBackend::Postgres => Backend::Postgres,
+        _ => Backend::Sqlite,
+    }
+}

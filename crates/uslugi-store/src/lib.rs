@@ -1,0 +1,16 @@
+//! Storage for Uslugi: one set of SeaORM migrations for SQLite and PostgreSQL, the entities, and
+//! the repositories that the core layer calls.
+//!
+//! Times are stored as Unix milliseconds (`BIGINT`) rather than as SQL timestamps: SQLite keeps
+//! timestamps as text, whose ordering depends on the exact formatting, while integers compare the
+//! same way on every backend (the jobs and outbox claims compare them in SQL).
+
+pub mod db;
+pub mod entities;
+pub mod jobs;
+pub mod migration;
+pub mod outbox;
+pub mod sessions;
+
+pub use db::{Backend, Db, StoreError, connect, now_ms};
+pub use sea_orm;

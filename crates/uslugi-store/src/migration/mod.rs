@@ -1,0 +1,17 @@
+//! The one set of migrations, for every backend. Migrations are expand/contract: a new column is
+//! added nullable or with a default first, so that the previous release keeps working while the
+//! new one rolls out; removals come in a later migration.
+
+use sea_orm_migration::prelude::*;
+
+mod m0001_foundation;
+
+/// Runs the migrations in order.
+#[derive(Debug)]
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m0001_foundation::Migration)]
+    }
+}

@@ -1,0 +1,55 @@
+//! The web layer of Uslugi: HTML pages, JSON API, operations endpoints and the middleware that
+//! every response passes through (security headers, request ids, sessions, CSRF, limits,
+//! metrics).
+
+pub mod assets;
+pub mod error;
+pub mod forms;
+pub mod layout;
+pub mod metrics;
+pub mod middleware;
+pub mod routes;
+pub mod session;
+
+use std::sync::Arc;
+
+use axum::Router;
+use uslugi_core::{Config, Keys, Mode};
+use uslugi_store::Db;
+
+pub use error::AppError;
+
+/// Shared state of every handler. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// Database pool.
+    pub db: Db,
+    /// Configuration.
+    pub config: Arc<Config>,
+    /// Keys for personal data.
+    pub keys: Keys,
+    /// Prometheus exporter handle.
+    pub metrics: metrics::Metrics,
+}
+
+impl AppState {
+    /// Builds the state.
+    pub fn new(db: Db, config: Config, keys: Keys) -> AppState {
+        AppState {
+            db,
+            config: Arc::new(config),
+            keys,
+            metrics: metrics::Metrics::global(),
+        }
+    }
+
+    /// Whether development-only pages (`/dev/outbox`) are served.
+    pub fn dev_mode(&self) -> bool {
+        self.config.mode == Mode::Development
+    }
+}
+
+/// The whole application: routes and middleware.
+pub fn app(state: AppState) -> Router {
+    middleware::wrap(routes::router(state.clone()), state)
+}

@@ -1,0 +1,64 @@
+//! The middleware stack every request passes through, outermost first:
+//! request id → trace → security headers → timeout → body limit → error pages → session →
+//! CSRF → panic catcher → router (with per-route metrics).
+
+pub mod csrf;
+pub mod error_pages;
+pub mod security_headers;
+
+use std::time::Duration;
+
+use axum::{
+    Router,
+    http::{HeaderName, Request, StatusCode},
+    middleware::from_fn_with_state,
+    response::IntoResponse,
+};
+use tower::ServiceBuilder;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
+    timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
+
+use crate::{AppError, AppState, session};
+
+/// Header carrying the request id, set here if the client (or a proxy) did not.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    // The payload may quote data being processed, so it is not logged; the location is logged by
+    // the panic hook in the binary.
+    AppError::Internal("handler panicked".into()).into_response()
+}
+
+/// Wraps the router in the stack.
+pub fn wrap(router: Router, state: AppState) -> Router {
+    let timeout = Duration::from_secs(state.config.web.request_timeout_secs);
+    let limit = state.config.web.body_limit_bytes;
+    router
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(from_fn_with_state(state.clone(), csrf::layer))
+        .layer(from_fn_with_state(state.clone(), session::layer))
+        .layer(from_fn_with_state(state.clone(), error_pages::layer))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                    let id = req
+                        .extensions()
+                        .get::<RequestId>()
+                        .and_then(|id| id.header_value().to_str().ok())
+                        .unwrap_or_default()
+                        .to_owned();
+                    // Only the path: query strings may carry personal data.
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                }))
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(from_fn_with_state(state.clone(), security_headers::layer))
+                .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+                .layer(RequestBodyLimitLayer::new(limit)),
+        )
+}

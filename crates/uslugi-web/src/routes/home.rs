@@ -1,0 +1,26 @@
+//! The home page.
+
+use askama::Template;
+use axum::{extract::State, response::Html};
+
+use crate::{
+    AppError, AppState,
+    layout::{Layout, render},
+    session::Session,
+};
+
+#[derive(Debug, Template)]
+#[template(path = "home/index.html")]
+struct HomePage {
+    layout: Layout,
+}
+
+/// `GET /` — anyone.
+pub async fn get(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Html<String>, AppError> {
+    let mut layout = Layout::new(&state, "Портал государственных услуг");
+    layout.csrf_token = session.existing_csrf_token();
+    Ok(Html(render(&HomePage { layout })?))
+}
