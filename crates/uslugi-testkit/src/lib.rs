@@ -1,1 +1,323 @@
-//! placeholder
+//! Test harness: [`TestApp`] runs the whole portal on a real loopback port with its own
+//! database, on SQLite (default) or on PostgreSQL when `USLUGI_TEST_DATABASE_URL` names a server
+//! (the test command sets it for the second run). Tests share nothing and may run in any order.
+//!
+//! ```no_run
+//! # async fn t() {
+//! let app = uslugi_testkit::TestApp::spawn().await;
+//! let resp = app.get("/").await;
+//! assert_eq!(resp.status(), 200);
+//! # }
+//! ```
+
+#![expect(
+    clippy::expect_used,
+    reason = "test harness: a failed set-up must fail the test loudly"
+)]
+
+use std::{net::SocketAddr, path::PathBuf, process::Stdio};
+
+use sea_orm::ConnectionTrait;
+use uslugi_core::{
+    Config, Keys,
+    delivery::Senders,
+    worker::{PassStats, Worker},
+};
+use uslugi_store::{Backend, Db};
+use uslugi_web::AppState;
+
+/// Environment variable naming a PostgreSQL server to create test databases on.
+pub const DATABASE_ENV: &str = "USLUGI_TEST_DATABASE_URL";
+
+/// The backend the tests run on.
+pub fn backend() -> Backend {
+    match std::env::var(DATABASE_ENV) {
+        Ok(url) if url.starts_with("postgres") => Backend::Postgres,
+        _ => Backend::Sqlite,
+    }
+}
+
+/// A fresh, empty, migrated database for one test; returns its URL and the open pool.
+pub async fn fresh_database() -> (String, Db) {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let url = match std::env::var(DATABASE_ENV) {
+        Ok(admin) if admin.starts_with("postgres") => {
+            let admin_db = uslugi_store::connect(&admin, 2)
+                .await
+                .expect("connect to PostgreSQL");
+            let name = format!("uslugi_test_{id}");
+            admin_db
+                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .expect("create test database");
+            admin_db.close().await.ok();
+            replace_database_name(&admin, &name)
+        }
+        _ => {
+            let dir = std::env::temp_dir().join("uslugi-tests");
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            format!(
+                "sqlite://{}?mode=rwc",
+                dir.join(format!("{id}.db")).display()
+            )
+        }
+    };
+    let db = uslugi_store::connect(&url, 5)
+        .await
+        .expect("connect to the test database");
+    uslugi_store::db::migrate(&db)
+        .await
+        .expect("migrate the test database");
+    (url, db)
+}
+
+fn replace_database_name(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let prefix_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let base = match base[prefix_end..].find('/') {
+        Some(slash) => &base[..prefix_end + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+/// The portal running for one test.
+#[derive(Debug)]
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub base_url: String,
+    /// The application state (database, configuration, keys).
+    pub state: AppState,
+    /// A client that keeps cookies, like a browser, and does not follow redirects.
+    pub client: reqwest::Client,
+    /// Database URL of this test.
+    pub database_url: String,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl TestApp {
+    /// Starts the portal with the development configuration.
+    pub async fn spawn() -> TestApp {
+        TestApp::spawn_with(|_| {}).await
+    }
+
+    /// Starts the portal after `adjust` has changed the configuration.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let (database_url, db) = fresh_database().await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr: SocketAddr = listener.local_addr().expect("local addr");
+        let mut config = Config::development(addr, database_url.clone());
+        config.data_dir = PathBuf::from(std::env::temp_dir()).join("uslugi-tests");
+        config.worker.in_process = false;
+        adjust(&mut config);
+        let keys = Keys::generate().expect("keys");
+        let state = AppState::new(db, config, keys);
+        let app = uslugi_web::app(state.clone());
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await;
+        });
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        TestApp {
+            base_url: format!("http://{addr}"),
+            state,
+            client,
+            database_url,
+            server,
+        }
+    }
+
+    /// The database.
+    pub fn db(&self) -> &Db {
+        &self.state.db
+    }
+
+    /// An absolute URL for a path.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// `GET path`.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    /// `GET path`, returning status and body.
+    pub async fn get_text(&self, path: &str) -> (u16, String) {
+        let r = self.get(path).await;
+        let status = r.status().as_u16();
+        (status, r.text().await.expect("body"))
+    }
+
+    /// `POST path` with a form, as a browser on this origin would send it.
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header("origin", &self.base_url)
+            .form(form)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// Loads a page and returns the value of its hidden input `name`.
+    pub async fn hidden_field(&self, path: &str, name: &str) -> String {
+        let (_, html) = self.get_text(path).await;
+        hidden_value(&html, name).unwrap_or_else(|| panic!("no hidden field {name} on {path}"))
+    }
+
+    /// Runs one pass of the background worker with the configured adapters.
+    pub async fn worker_pass(&self) -> PassStats {
+        let senders = Senders::from_config(
+            &self.state.config,
+            self.state.db.clone(),
+            self.state.keys.cipher().clone(),
+        )
+        .expect("senders");
+        Worker::new(
+            self.state.db.clone(),
+            self.state.keys.cipher().clone(),
+            senders,
+            self.state.config.worker.clone(),
+        )
+        .run_pass()
+        .await
+        .expect("worker pass")
+    }
+
+    /// The development outbox as JSON values, newest first.
+    pub async fn dev_outbox(&self) -> Vec<serde_json::Value> {
+        self.get("/dev/outbox.json")
+            .await
+            .json()
+            .await
+            .expect("outbox JSON")
+    }
+}
+
+/// A real SMTP server (Python's aiosmtpd, installed by the test command) on a free loopback
+/// port, storing what it receives in a Maildir. Stopped when dropped.
+#[derive(Debug)]
+pub struct SmtpServer {
+    /// Port on 127.0.0.1.
+    pub port: u16,
+    /// Maildir the messages land in.
+    pub maildir: PathBuf,
+    child: std::process::Child,
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.maildir);
+    }
+}
+
+impl SmtpServer {
+    /// Starts the server and waits until it accepts connections.
+    pub async fn start() -> SmtpServer {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+            l.local_addr().expect("addr").port()
+        };
+        let maildir = std::env::temp_dir()
+            .join("uslugi-tests")
+            .join(format!("maildir-{}", uuid::Uuid::new_v4().simple()));
+        let python = std::env::var("USLUGI_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+        let child = std::process::Command::new(python)
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&maildir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start aiosmtpd (python3 -m pip install aiosmtpd; scripts/test does this)");
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return SmtpServer {
+                    port,
+                    maildir,
+                    child,
+                };
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("aiosmtpd did not start on port {port}: is the aiosmtpd package installed?");
+    }
+
+    /// The raw messages received so far.
+    pub fn messages(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for sub in ["new", "cur"] {
+            if let Ok(entries) = std::fs::read_dir(self.maildir.join(sub)) {
+                for e in entries.flatten() {
+                    if let Ok(text) = std::fs::read_to_string(e.path()) {
+                        out.push(text);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The `value` of the first `<input … name="NAME" … value="…">` in `html`.
+pub fn hidden_value(html: &str, name: &str) -> Option<String> {
+    let needle = format!("name=\"{name}\"");
+    let at = html.find(&needle)?;
+    let tag_start = html[..at].rfind('<')?;
+    let tag_end = at + html[at..].find('>')?;
+    let tag = &html[tag_start..tag_end];
+    let v = tag.find("value=\"")? + 7;
+    let end = tag[v..].find('"')?;
+    Some(tag[v..v + end].to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_name_is_replaced_in_postgres_urls() {
+        assert_eq!(
+            replace_database_name("postgres://u@127.0.0.1:5433/postgres", "t1"),
+            "postgres://u@127.0.0.1:5433/t1"
+        );
+        assert_eq!(
+            replace_database_name("postgres://u@127.0.0.1:5433?sslmode=disable", "t1"),
+            "postgres://u@127.0.0.1:5433/t1?sslmode=disable"
+        );
+    }
+
+    #[test]
+    fn hidden_value_finds_the_named_input() {
+        let html = r#"<form><input type="hidden" name="a" value="1"><input type="hidden" name="csrf_token" value="xyz"></form>"#;
+        assert_eq!(hidden_value(html, "csrf_token").as_deref(), Some("xyz"));
+        assert_eq!(hidden_value(html, "missing"), None);
+    }
+}

@@ -14,7 +14,14 @@ use crate::{
     session::Session,
 };
 
-/// Middleware: renders any error status whose response has no body of its own.
+fn deliberate_body(resp: &Response) -> bool {
+    resp.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/html") || ct.contains("json"))
+}
+
+/// Middleware: renders any error status whose response has no deliberate body of its own.
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let api = req.uri().path().starts_with("/api/");
     let resp = next.run(req).await;
@@ -24,7 +31,9 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     }
     let kind = match resp.extensions().get::<ErrorKind>() {
         Some(kind) => kind.clone(),
-        None if !resp.headers().contains_key(header::CONTENT_TYPE) => ErrorKind {
+        // Bare statuses and the plain-text rejections of axum and tower-http (413, 408, 405, a
+        // malformed form) get the page too; deliberate HTML or JSON bodies are kept.
+        None if !deliberate_body(&resp) => ErrorKind {
             status,
             reference: None,
             detail: status.canonical_reason().unwrap_or("error").to_lowercase(),

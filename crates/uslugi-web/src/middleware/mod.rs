@@ -1,5 +1,5 @@
 //! The middleware stack every request passes through, outermost first:
-//! request id → trace → security headers → timeout → body limit → error pages → session →
+//! request id → trace → security headers → error pages → timeout → body limit → session →
 //! CSRF → panic catcher → router (with per-route metrics).
 
 pub mod csrf;
@@ -42,6 +42,8 @@ pub fn wrap(router: Router, state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(from_fn_with_state(state.clone(), csrf::layer))
         .layer(from_fn_with_state(state.clone(), session::layer))
+        .layer(RequestBodyLimitLayer::new(limit))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
         .layer(from_fn_with_state(state.clone(), error_pages::layer))
         .layer(
             ServiceBuilder::new()
@@ -57,8 +59,6 @@ pub fn wrap(router: Router, state: AppState) -> Router {
                     tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
                 }))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-                .layer(from_fn_with_state(state.clone(), security_headers::layer))
-                .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
-                .layer(RequestBodyLimitLayer::new(limit)),
+                .layer(from_fn_with_state(state.clone(), security_headers::layer)),
         )
 }

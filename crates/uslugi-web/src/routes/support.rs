@@ -11,7 +11,7 @@ use sea_orm::TransactionTrait;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use uslugi_core::delivery::{self, Channel, Message};
-use uslugi_domain::{email::Email, person_name::NamePart, phone::Phone};
+use uslugi_domain::{email::Email, person_name::NamePart, phone::Phone, plural::format_count};
 
 use crate::{
     AppError, AppState,
@@ -133,7 +133,11 @@ pub async fn feedback_post(
     } else if len > MESSAGE_MAX {
         errors.add(
             "message",
-            format!("Сократите сообщение: сейчас {len} символов, можно не больше {MESSAGE_MAX}"),
+            format!(
+                "Сократите сообщение: сейчас {}, можно не больше {}",
+                format_count(len as u64, "символ", "символа", "символов"),
+                format_count(MESSAGE_MAX as u64, "символ", "символа", "символов"),
+            ),
         );
     }
     let submission_ok = form.submission_id.len() == 43
