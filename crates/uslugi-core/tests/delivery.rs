@@ -1,6 +1,8 @@
 //! Delivery through the outbox to real peers: an HTTP SMS gateway (a receiver on loopback) and an
 //! SMTP server (aiosmtpd on loopback), with retries, backoff and the dead-letter state.
 
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+
 use std::sync::{Arc, Mutex};
 
 use axum::{Router, http::HeaderMap, http::StatusCode, routing::post};

@@ -1,5 +1,7 @@
 //! The jobs table run by the worker: handlers, retries, dead letters, dedup, leases.
 
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+
 use std::sync::{
     Arc,
     atomic::{AtomicUsize, Ordering},

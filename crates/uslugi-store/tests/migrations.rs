@@ -1,5 +1,7 @@
 //! Migrations on the test backend.
 
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+
 use uslugi_store::db;
 use uslugi_testkit::fresh_database;
 

@@ -121,7 +121,7 @@ impl TestApp {
             .expect("bind");
         let addr: SocketAddr = listener.local_addr().expect("local addr");
         let mut config = Config::development(addr, database_url.clone());
-        config.data_dir = PathBuf::from(std::env::temp_dir()).join("uslugi-tests");
+        config.data_dir = std::env::temp_dir().join("uslugi-tests");
         config.worker.in_process = false;
         adjust(&mut config);
         let keys = Keys::generate().expect("keys");
@@ -246,7 +246,7 @@ impl SmtpServer {
             .join("uslugi-tests")
             .join(format!("maildir-{}", uuid::Uuid::new_v4().simple()));
         let python = std::env::var("USLUGI_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-        let child = std::process::Command::new(python)
+        let mut child = std::process::Command::new(python)
             .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
             .args(["-c", "aiosmtpd.handlers.Mailbox"])
             .arg(&maildir)
@@ -267,6 +267,8 @@ impl SmtpServer {
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("aiosmtpd did not start on port {port}: is the aiosmtpd package installed?");
     }
 

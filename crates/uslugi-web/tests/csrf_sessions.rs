@@ -1,5 +1,7 @@
 //! Sessions and CSRF protection.
 
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+
 use uslugi_testkit::TestApp;
 
 fn valid_form<'a>(token: &'a str, submission: &'a str) -> Vec<(&'static str, &'a str)> {

@@ -1,5 +1,7 @@
 //! The feedback form: precise Russian messages, values kept, one delivery per submission.
 
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+
 use uslugi_store::outbox;
 use uslugi_testkit::TestApp;
 

@@ -1,5 +1,7 @@
 //! The web shell: pages, error pages, security headers, operations endpoints.
 
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+
 use uslugi_core::Mode;
 use uslugi_testkit::TestApp;
 
