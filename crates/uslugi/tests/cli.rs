@@ -1,0 +1,205 @@
+//! The binary as a user runs it: start, serve, refuse bad production settings, stop gracefully.
+
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+
+use std::{
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+const BIN: &str = env!("CARGO_BIN_EXE_uslugi");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn work_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir()
+        .join("uslugi-tests")
+        .join(format!("cli-{}", uuid_like()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn uuid_like() -> String {
+    format!(
+        "{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    )
+}
+
+async fn database_url() -> String {
+    uslugi_testkit::fresh_database().await.0
+}
+
+fn command(dir: &std::path::Path, db: &str) -> Command {
+    let mut c = Command::new(BIN);
+    c.current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("USLUGI_DATABASE_URL", db)
+        .env("USLUGI_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    c
+}
+
+async fn wait_ready(port: u16, child: &mut Child) {
+    for _ in 0..200 {
+        if let Ok(r) = reqwest::get(format!("http://127.0.0.1:{port}/readyz")).await
+            && r.status() == 200
+        {
+            return;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("server exited early: {status}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("server did not become ready");
+}
+
+fn output_of(child: Child) -> (std::process::ExitStatus, String) {
+    let out = child.wait_with_output().unwrap();
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stderr));
+    (out.status, text)
+}
+
+#[tokio::test]
+async fn serve_answers_in_russian_and_stops_gracefully_on_sigterm() {
+    let dir = work_dir();
+    let port = free_port();
+    let db = database_url().await;
+    let mut child = command(&dir, &db)
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .spawn()
+        .unwrap();
+    wait_ready(port, &mut child).await;
+    let html = reqwest::get(format!("http://127.0.0.1:{port}/"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Государственные услуги"));
+    // Development mode generated a key file under ./data.
+    assert!(dir.join("data/keys.toml").exists());
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let (status, log) = output_of(child);
+    assert!(status.success(), "exit {status}: {log}");
+    assert!(log.contains("shutting down"), "{log}");
+    assert!(log.contains("stopped"), "{log}");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[tokio::test]
+async fn the_default_database_is_sqlite_under_data() {
+    let dir = work_dir();
+    let port = free_port();
+    let mut child = Command::new(BIN)
+        .current_dir(&dir)
+        .env_remove("USLUGI_DATABASE_URL")
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_ready(port, &mut child).await;
+    assert!(dir.join("data/uslugi.db").exists());
+    child.kill().unwrap();
+    child.wait().unwrap();
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[tokio::test]
+async fn production_mode_refuses_to_start_without_keys_and_with_the_development_outbox() {
+    let dir = work_dir();
+    let db = database_url().await;
+    let child = command(&dir, &db)
+        .args([
+            "--production",
+            "serve",
+            "--addr",
+            &format!("127.0.0.1:{}", free_port()),
+        ])
+        .spawn()
+        .unwrap();
+    let (status, log) = output_of(child);
+    assert!(!status.success());
+    assert!(
+        log.contains("refusing to start in production mode"),
+        "{log}"
+    );
+    assert!(log.contains("no key file"), "{log}");
+    assert!(log.contains("development outbox"), "{log}");
+    assert!(
+        !dir.join("data/keys.toml").exists(),
+        "no keys generated in production"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[tokio::test]
+async fn migrate_applies_the_schema_and_exits() {
+    let dir = work_dir();
+    let db = database_url().await;
+    let (status, log) = output_of(command(&dir, &db).arg("migrate").spawn().unwrap());
+    assert!(status.success(), "{log}");
+    assert!(log.contains("migrations applied"), "{log}");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[tokio::test]
+async fn a_bad_database_url_is_a_clear_error() {
+    let dir = work_dir();
+    let (status, log) = output_of(
+        command(&dir, "mysql://nowhere/db")
+            .arg("migrate")
+            .spawn()
+            .unwrap(),
+    );
+    assert!(!status.success());
+    assert!(log.contains("cannot open the database"), "{log}");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[tokio::test]
+async fn a_config_file_sets_the_support_phone() {
+    let dir = work_dir();
+    let port = free_port();
+    let db = database_url().await;
+    std::fs::write(
+        dir.join("uslugi.toml"),
+        "[support]\nphone = \"8 800 555-35-35\"\nphone_href = \"+78005553535\"\nemail = \"help@region.example\"\n",
+    )
+    .unwrap();
+    let mut child = command(&dir, &db)
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .spawn()
+        .unwrap();
+    wait_ready(port, &mut child).await;
+    let html = reqwest::get(format!("http://127.0.0.1:{port}/"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("8 800 555-35-35"));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    std::fs::remove_dir_all(dir).ok();
+}

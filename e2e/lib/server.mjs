@@ -1,0 +1,151 @@
+// Starts the built portal binary on a free loopback port in a fresh temporary
+// working directory, so every test file gets its own database and dev keys.
+import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const e2eDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const READY_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 10_000;
+
+/** Path of the server binary: $USLUGI_BIN, or ../target/debug/uslugi relative to e2e/. */
+export function binaryPath() {
+  const bin = process.env.USLUGI_BIN || '../target/debug/uslugi';
+  return path.resolve(e2eDir, bin);
+}
+
+/** A loopback port that was free a moment ago: listen on port 0, read it, close. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Start `uslugi serve --addr 127.0.0.1:<port>` and wait for GET /readyz to answer 200.
+ * @returns {Promise<{ baseUrl: string, dataDir: string, stderr: () => string, stop: () => Promise<void> }>}
+ */
+export async function startServer() {
+  const bin = binaryPath();
+  const workDir = await mkdtemp(path.join(os.tmpdir(), 'uslugi-e2e-'));
+  const dataDir = path.join(workDir, 'data');
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+
+  const env = {
+    ...process.env,
+    USLUGI_DATA_DIR: dataDir,
+    USLUGI_DATABASE_URL: `sqlite://${dataDir}/uslugi.db?mode=rwc`,
+    NO_COLOR: '1',
+  };
+  // A config file or production switch inherited from the caller's shell would change what we test.
+  delete env.USLUGI_CONFIG;
+  delete env.USLUGI_PRODUCTION;
+  delete env.USLUGI_KEYS_FILE;
+
+  const child = spawn(bin, ['serve', '--addr', `127.0.0.1:${port}`], {
+    cwd: workDir,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+
+  let output = '';
+  const keep = (chunk) => {
+    output += chunk.toString();
+    if (output.length > 200_000) output = output.slice(-100_000);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+
+  let exited = null;
+  let spawnError = null;
+  const exitPromise = new Promise((resolve) => {
+    child.on('exit', (code, signal) => {
+      exited = { code, signal };
+      resolve(exited);
+    });
+    child.on('error', (err) => {
+      spawnError = err;
+      exited = exited || { code: null, signal: null };
+      resolve(exited);
+    });
+  });
+
+  // If the test process dies without calling stop(), do not leave the server or its files behind.
+  const onExit = () => {
+    if (!exited) child.kill('SIGKILL');
+    try {
+      rmSync(workDir, { recursive: true, force: true });
+    } catch {
+      // best effort
+    }
+  };
+  process.once('exit', onExit);
+
+  const cleanup = async () => {
+    process.removeListener('exit', onExit);
+    await rm(workDir, { recursive: true, force: true }).catch(() => {});
+  };
+
+  const fail = async (why) => {
+    if (!exited) {
+      child.kill('SIGKILL');
+      await exitPromise;
+    }
+    await cleanup();
+    throw new Error(
+      `${why}\nbinary: ${bin}\n--- server output ---\n${output.trim() || '(none)'}\n--- end of server output ---`,
+    );
+  };
+
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let lastProblem = 'no answer yet';
+  for (;;) {
+    if (spawnError) return fail(`could not start the server: ${spawnError.message}`);
+    if (exited) return fail(`server exited before it was ready (code ${exited.code}, signal ${exited.signal})`);
+    if (Date.now() > deadline) {
+      return fail(`server not ready after ${READY_TIMEOUT_MS / 1000} s at ${baseUrl}/readyz (${lastProblem})`);
+    }
+    try {
+      const res = await fetch(`${baseUrl}/readyz`, { signal: AbortSignal.timeout(2000) });
+      await res.arrayBuffer();
+      if (res.status === 200) break;
+      lastProblem = `GET /readyz answered ${res.status}`;
+    } catch (err) {
+      lastProblem = err.cause?.code || err.message;
+    }
+    await sleep(150);
+  }
+
+  let stopped = false;
+  return {
+    baseUrl,
+    dataDir,
+    stderr: () => output,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      if (!exited) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => {
+          if (!exited) child.kill('SIGKILL');
+        }, STOP_TIMEOUT_MS);
+        await exitPromise;
+        clearTimeout(timer);
+      }
+      await cleanup();
+    },
+  };
+}
