@@ -44,6 +44,54 @@ pub struct Config {
     pub worker: WorkerConfig,
     /// Support contacts shown in the footer.
     pub support: SupportConfig,
+    /// Registration, codes and passwords.
+    pub auth: AuthConfig,
+}
+
+/// Limits of one-time codes and links, and the password hashing strength.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// An SMS code is valid this long.
+    pub code_ttl_secs: i64,
+    /// Wrong tries that void a code.
+    pub code_attempts: i32,
+    /// Wait before «Получить код повторно».
+    pub resend_after_secs: i64,
+    /// Codes and links per phone or e-mail per hour.
+    pub sends_per_target_per_hour: u64,
+    /// Codes and links per client IP per hour.
+    pub sends_per_client_per_hour: u64,
+    /// An e-mail link is valid this long.
+    pub email_link_ttl_hours: i64,
+    /// After a confirmed code, the password must be set within this time.
+    pub confirmed_ttl_minutes: i64,
+    /// Argon2id memory in KiB.
+    pub argon2_memory_kib: u32,
+    /// Argon2id passes.
+    pub argon2_iterations: u32,
+    /// Argon2id lanes.
+    pub argon2_parallelism: u32,
+    /// Trust the first address of `X-Forwarded-For` as the client IP (behind a proxy only).
+    pub trust_forwarded_for: bool,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            code_ttl_secs: 300,
+            code_attempts: 3,
+            resend_after_secs: 60,
+            sends_per_target_per_hour: 5,
+            sends_per_client_per_hour: 5,
+            email_link_ttl_hours: 24,
+            confirmed_ttl_minutes: 30,
+            argon2_memory_kib: 19 * 1024,
+            argon2_iterations: 2,
+            argon2_parallelism: 1,
+            trust_forwarded_for: false,
+        }
+    }
 }
 
 /// Where SMS and e-mail go.
@@ -247,6 +295,7 @@ impl Config {
             web: WebConfig::default(),
             worker: WorkerConfig::default(),
             support: SupportConfig::default(),
+            auth: AuthConfig::default(),
         }
     }
 

@@ -1,9 +1,12 @@
 //! Uslugi use cases, the ports through which they reach external systems, the adapters behind
 //! those ports, and the background worker.
 
+pub mod accounts;
 pub mod config;
 pub mod crypto;
 pub mod delivery;
+pub mod passwords;
+pub mod registration;
 pub mod worker;
 
 pub use config::{Config, Mode};

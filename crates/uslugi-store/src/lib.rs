@@ -5,12 +5,14 @@
 //! timestamps as text, whose ordering depends on the exact formatting, while integers compare the
 //! same way on every backend (the jobs and outbox claims compare them in SQL).
 
+pub mod accounts;
 pub mod db;
 pub mod entities;
 pub mod jobs;
 pub mod migration;
 pub mod outbox;
 pub mod sessions;
+pub mod verifications;
 
 pub use db::{Backend, Db, StoreError, connect, now_ms};
 pub use sea_orm;

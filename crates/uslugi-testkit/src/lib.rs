@@ -87,6 +87,9 @@ fn replace_database_name(url: &str, name: &str) -> String {
     }
 }
 
+/// A password that passes the policy for the test people.
+pub const STRONG_PASSWORD: &str = "Зелёный-Чайник#42";
+
 /// The portal running for one test.
 #[derive(Debug)]
 pub struct TestApp {
@@ -123,9 +126,12 @@ impl TestApp {
         let mut config = Config::development(addr, database_url.clone());
         config.data_dir = std::env::temp_dir().join("uslugi-tests");
         config.worker.in_process = false;
+        // Cheap hashes keep the suite fast; the production strength is tested in uslugi-core.
+        config.auth.argon2_memory_kib = 1024;
+        config.auth.argon2_iterations = 1;
         adjust(&mut config);
         let keys = Keys::generate().expect("keys");
-        let state = AppState::new(db, config, keys);
+        let state = AppState::new(db, config, keys).expect("state");
         let app = uslugi_web::app(state.clone());
         let server = tokio::spawn(async move {
             let _ = axum::serve(
@@ -204,6 +210,89 @@ impl TestApp {
         .run_pass()
         .await
         .expect("worker pass")
+    }
+
+    /// Delivers the outbox, then returns the newest development message to `to`.
+    pub async fn last_message_to(&self, to: &str) -> serde_json::Value {
+        self.worker_pass().await;
+        self.dev_outbox()
+            .await
+            .into_iter()
+            .find(|m| m["to"] == to)
+            .unwrap_or_else(|| panic!("no message to {to}"))
+    }
+
+    /// The 6-digit code in the newest SMS to `phone` (E.164).
+    pub async fn sms_code(&self, phone: &str) -> String {
+        let msg = self.last_message_to(phone).await;
+        let body = msg["body"].as_str().expect("body");
+        body.split(|c: char| !c.is_ascii_digit())
+            .find(|w| w.len() == 6)
+            .unwrap_or_else(|| panic!("no code in {body}"))
+            .to_owned()
+    }
+
+    /// The path of the first link to this portal in the newest e-mail to `email`.
+    pub async fn email_link(&self, email: &str) -> String {
+        let msg = self.last_message_to(email).await;
+        let body = msg["body"].as_str().expect("body");
+        let base = &self.state.config.public_url;
+        let at = body
+            .find(base.as_str())
+            .unwrap_or_else(|| panic!("no link in {body}"));
+        body[at + base.len()..]
+            .split_whitespace()
+            .next()
+            .expect("link")
+            .to_owned()
+    }
+
+    /// The `Location` of a redirect response.
+    pub fn location(resp: &reqwest::Response) -> String {
+        resp.headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Registers a person by phone through the pages and leaves them signed in.
+    pub async fn register_by_phone(&self, last: &str, first: &str, phone_e164: &str) {
+        let token = self.hidden_field("/register", "csrf_token").await;
+        let r = self
+            .post_form(
+                "/register",
+                &[
+                    ("csrf_token", &token),
+                    ("last_name", last),
+                    ("first_name", first),
+                    ("phone", phone_e164),
+                ],
+            )
+            .await;
+        assert_eq!(TestApp::location(&r), "/register/confirm", "start");
+        let code = self.sms_code(phone_e164).await;
+        let token = self.hidden_field("/register/confirm", "csrf_token").await;
+        let r = self
+            .post_form(
+                "/register/confirm",
+                &[("csrf_token", &token), ("code", &code)],
+            )
+            .await;
+        assert_eq!(TestApp::location(&r), "/register/password", "code");
+        let token = self.hidden_field("/register/password", "csrf_token").await;
+        let r = self
+            .post_form(
+                "/register/password",
+                &[
+                    ("csrf_token", &token),
+                    ("password", STRONG_PASSWORD),
+                    ("password_confirmation", STRONG_PASSWORD),
+                    ("consent", "yes"),
+                ],
+            )
+            .await;
+        assert_eq!(TestApp::location(&r), "/cabinet", "password");
     }
 
     /// The development outbox as JSON values, newest first.

@@ -30,17 +30,28 @@ pub struct AppState {
     pub keys: Keys,
     /// Prometheus exporter handle.
     pub metrics: metrics::Metrics,
+    /// Password hasher (bounded concurrency).
+    pub passwords: uslugi_core::passwords::Passwords,
 }
 
 impl AppState {
     /// Builds the state.
-    pub fn new(db: Db, config: Config, keys: Keys) -> AppState {
-        AppState {
+    ///
+    /// # Errors
+    /// When the password-hashing parameters in the configuration are invalid.
+    pub fn new(
+        db: Db,
+        config: Config,
+        keys: Keys,
+    ) -> Result<AppState, uslugi_core::passwords::PasswordHashError> {
+        let passwords = uslugi_core::passwords::Passwords::new(&config.auth)?;
+        Ok(AppState {
             db,
             config: Arc::new(config),
             keys,
             metrics: metrics::Metrics::global(),
-        }
+            passwords,
+        })
     }
 
     /// Whether development-only pages (`/dev/outbox`) are served.

@@ -163,7 +163,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     };
     let mode = config.mode;
     let public_url = config.public_url.clone();
-    let state = AppState::new(db.clone(), config, keys);
+    let state =
+        AppState::new(db.clone(), config, keys).context("invalid password hashing settings")?;
     let app = uslugi_web::app(state);
     tracing::info!(addr = %listener.local_addr()?, public_url = %public_url, mode = ?mode, "Uslugi is listening");
     let mut rx_server = rx.clone();

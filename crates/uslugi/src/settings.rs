@@ -8,7 +8,7 @@ use clap::Args;
 use serde::Deserialize;
 use uslugi_core::{
     Config, Mode,
-    config::{DeliveryConfig, SupportConfig, WebConfig, WorkerConfig},
+    config::{AuthConfig, DeliveryConfig, SupportConfig, WebConfig, WorkerConfig},
 };
 
 const DEFAULT_ADDR: &str = "127.0.0.1:8080";
@@ -61,6 +61,7 @@ struct FileConfig {
     web: Option<WebConfig>,
     worker: Option<WorkerConfig>,
     support: Option<SupportConfig>,
+    auth: Option<AuthConfig>,
 }
 
 /// Builds the configuration.
@@ -116,5 +117,6 @@ pub fn load(global: &GlobalArgs, serve: &ServeArgs) -> anyhow::Result<Config> {
         web: file.web.unwrap_or_default(),
         worker: file.worker.unwrap_or_default(),
         support: file.support.unwrap_or_default(),
+        auth: file.auth.unwrap_or_default(),
     })
 }

@@ -1,6 +1,12 @@
 //! SeaORM entities, one module per table.
 
+pub mod account_contacts;
+pub mod account_journal;
+pub mod account_levels;
+pub mod accounts;
+pub mod code_sends;
 pub mod dev_messages;
 pub mod jobs;
 pub mod outbox;
 pub mod sessions;
+pub mod verifications;

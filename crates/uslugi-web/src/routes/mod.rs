@@ -1,12 +1,18 @@
 //! The route table: one module per domain, merged here.
 
+pub mod cabinet;
 pub mod dev;
 pub mod home;
 pub mod ops;
 pub mod pages;
+pub mod registration;
 pub mod support;
 
-use axum::{Router, middleware::from_fn, routing::get};
+use axum::{
+    Router,
+    middleware::from_fn,
+    routing::{get, post},
+};
 
 use crate::{AppError, AppState, assets, metrics};
 
@@ -21,6 +27,25 @@ pub fn router(state: AppState) -> Router {
             "/feedback",
             get(support::feedback_get).post(support::feedback_post),
         )
+        .route(
+            "/register",
+            get(registration::start_get).post(registration::start_post),
+        )
+        .route(
+            "/register/confirm",
+            get(registration::confirm_get).post(registration::confirm_post),
+        )
+        .route("/register/resend", post(registration::resend_post))
+        .route(
+            "/register/email/{token}",
+            get(registration::email_link_get).post(registration::email_link_post),
+        )
+        .route(
+            "/register/password",
+            get(registration::password_get).post(registration::password_post),
+        )
+        .route("/cabinet", get(cabinet::get))
+        .route("/logout", post(cabinet::logout))
         .route("/assets/{name}", get(assets::get))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))

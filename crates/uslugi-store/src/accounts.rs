@@ -1,0 +1,246 @@
+//! Accounts, contacts, the level history and the account journal.
+
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, SqlErr, sea_query::Expr,
+};
+use uuid::Uuid;
+
+use crate::{
+    StoreError,
+    entities::{account_contacts, account_journal, account_levels, accounts},
+};
+
+/// A stored account (the name is ciphertext).
+pub type AccountRow = accounts::Model;
+/// A stored contact (the value is ciphertext).
+pub type ContactRow = account_contacts::Model;
+/// A journal entry.
+pub type JournalRow = account_journal::Model;
+/// A level change.
+pub type LevelRow = account_levels::Model;
+
+/// Account states.
+pub mod status {
+    /// Can sign in.
+    pub const ACTIVE: &str = "active";
+}
+
+/// Input for a new account.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    /// Id chosen by the caller.
+    pub id: Uuid,
+    /// Initial level.
+    pub level: String,
+    /// Ciphertext of the name.
+    pub name: String,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+}
+
+/// Errors of contact writes that a person can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum ContactWriteError {
+    /// Another account holds this phone or e-mail.
+    #[error("contact is held by another account")]
+    Taken,
+    /// The account already has a contact of this kind.
+    #[error("account already has a contact of this kind")]
+    KindExists,
+    /// Anything else.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The message of a unique-constraint violation, if `e` is one. PostgreSQL names the index,
+/// SQLite lists the columns; callers match on either.
+pub fn unique_violation(e: &DbErr) -> Option<String> {
+    match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(msg)) => Some(msg),
+        _ => None,
+    }
+}
+
+/// Inserts an account.
+pub async fn insert_account(
+    db: &impl ConnectionTrait,
+    new: NewAccount,
+    now: i64,
+) -> Result<(), StoreError> {
+    accounts::Entity::insert(accounts::ActiveModel {
+        id: Set(new.id),
+        level: Set(new.level),
+        status: Set(status::ACTIVE.to_owned()),
+        name: Set(new.name),
+        password_hash: Set(new.password_hash),
+        password_changed_at: Set(now),
+        created_at: Set(now),
+        updated_at: Set(now),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// Finds an account.
+pub async fn find_account(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<AccountRow>, StoreError> {
+    Ok(accounts::Entity::find_by_id(id).one(db).await?)
+}
+
+/// Changes the level of an account and records the change with its channel.
+pub async fn set_level(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+    level: &str,
+    channel: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    accounts::Entity::update_many()
+        .col_expr(accounts::Column::Level, Expr::value(level))
+        .col_expr(accounts::Column::UpdatedAt, Expr::value(now))
+        .filter(accounts::Column::Id.eq(account_id))
+        .exec(db)
+        .await?;
+    record_level(db, account_id, level, channel, now).await
+}
+
+/// Records a level (also the initial one).
+pub async fn record_level(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+    level: &str,
+    channel: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    account_levels::Entity::insert(account_levels::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        account_id: Set(account_id),
+        level: Set(level.to_owned()),
+        channel: Set(channel.to_owned()),
+        created_at: Set(now),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// The level history, oldest first.
+pub async fn levels_of(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+) -> Result<Vec<LevelRow>, StoreError> {
+    Ok(account_levels::Entity::find()
+        .filter(account_levels::Column::AccountId.eq(account_id))
+        .order_by_asc(account_levels::Column::CreatedAt)
+        .all(db)
+        .await?)
+}
+
+/// Adds a confirmed contact; the unique indexes decide, not a prior check, so two concurrent
+/// registrations of one number cannot both win.
+pub async fn insert_contact(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+    kind: &str,
+    value: String,
+    value_blind: String,
+    now: i64,
+) -> Result<Uuid, ContactWriteError> {
+    let id = Uuid::now_v7();
+    let res = account_contacts::Entity::insert(account_contacts::ActiveModel {
+        id: Set(id),
+        account_id: Set(account_id),
+        kind: Set(kind.to_owned()),
+        value: Set(value),
+        value_blind: Set(value_blind),
+        confirmed_at: Set(now),
+        created_at: Set(now),
+        updated_at: Set(now),
+    })
+    .exec_without_returning(db)
+    .await;
+    match res {
+        Ok(_) => Ok(id),
+        Err(e) => match unique_violation(&e) {
+            Some(m) if m.contains("value_key") || m.contains("value_blind") => {
+                Err(ContactWriteError::Taken)
+            }
+            Some(m)
+                if m.contains("account_kind_key") || m.contains("account_contacts.account_id") =>
+            {
+                Err(ContactWriteError::KindExists)
+            }
+            _ => Err(ContactWriteError::Store(e.into())),
+        },
+    }
+}
+
+/// The contact holding a value, if any.
+pub async fn find_contact_by_blind(
+    db: &impl ConnectionTrait,
+    kind: &str,
+    value_blind: &str,
+) -> Result<Option<ContactRow>, StoreError> {
+    Ok(account_contacts::Entity::find()
+        .filter(account_contacts::Column::Kind.eq(kind))
+        .filter(account_contacts::Column::ValueBlind.eq(value_blind))
+        .one(db)
+        .await?)
+}
+
+/// The contacts of an account.
+pub async fn contacts_of(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+) -> Result<Vec<ContactRow>, StoreError> {
+    Ok(account_contacts::Entity::find()
+        .filter(account_contacts::Column::AccountId.eq(account_id))
+        .order_by_asc(account_contacts::Column::CreatedAt)
+        .all(db)
+        .await?)
+}
+
+/// Removes a contact.
+pub async fn delete_contact(db: &impl ConnectionTrait, id: Uuid) -> Result<(), StoreError> {
+    account_contacts::Entity::delete_by_id(id).exec(db).await?;
+    Ok(())
+}
+
+/// Appends to the account journal. `details` is JSON without personal data.
+pub async fn journal(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+    event: &str,
+    details: serde_json::Value,
+    now: i64,
+) -> Result<(), StoreError> {
+    account_journal::Entity::insert(account_journal::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        account_id: Set(account_id),
+        event: Set(event.to_owned()),
+        details: Set(details.to_string()),
+        created_at: Set(now),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// The newest journal entries first.
+pub async fn journal_of(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+    limit: u64,
+) -> Result<Vec<JournalRow>, StoreError> {
+    Ok(account_journal::Entity::find()
+        .filter(account_journal::Column::AccountId.eq(account_id))
+        .order_by_desc(account_journal::Column::CreatedAt)
+        .order_by_desc(account_journal::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?)
+}

@@ -1,0 +1,75 @@
+//! The personal cabinet and signing out.
+
+use askama::Template;
+use axum::{
+    extract::State,
+    response::{Html, IntoResponse, Redirect, Response},
+};
+use uslugi_core::accounts::{self, Contact};
+use uslugi_domain::AccountLevel;
+
+use crate::{
+    AppError, AppState,
+    layout::{Layout, render},
+    session::Session,
+};
+
+#[derive(Debug, Template)]
+#[template(path = "cabinet/index.html")]
+struct CabinetPage {
+    layout: Layout,
+    flash: Option<String>,
+    greeting: String,
+    full_name: String,
+    level_label: &'static str,
+    level_is_simplified: bool,
+    contacts: Vec<(&'static str, String)>,
+}
+
+/// The layout of a signed-in page: the header shows the cabinet link and «Выйти».
+pub fn signed_in_layout(state: &AppState, session: &Session, title: &str) -> Layout {
+    let mut layout = Layout::new(state, title);
+    layout.account_name = Some("Личный кабинет".into());
+    layout.csrf_token = Some(session.csrf_token(state));
+    layout
+}
+
+/// `GET /cabinet` — the signed-in person.
+pub async fn get(State(state): State<AppState>, session: Session) -> Result<Response, AppError> {
+    let Some(account_id) = session.account_id() else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let Some(account) = accounts::load(&state.db, &state.keys, account_id)
+        .await
+        .map_err(AppError::internal)?
+    else {
+        session.destroy();
+        return Ok(Redirect::to("/").into_response());
+    };
+    let flash = session.get::<String>("flash");
+    session.remove("flash");
+    let contacts = account
+        .contacts
+        .iter()
+        .map(|c| match c {
+            Contact::Phone(p) => ("Мобильный телефон", p.to_string()),
+            Contact::Email(e) => ("Электронная почта", e.to_string()),
+        })
+        .collect();
+    let page = CabinetPage {
+        layout: signed_in_layout(&state, &session, "Личный кабинет"),
+        flash,
+        greeting: format!("Здравствуйте, {}!", account.name.polite()),
+        full_name: account.name.full(),
+        level_label: account.level.label(),
+        level_is_simplified: account.level == AccountLevel::Simplified,
+        contacts,
+    };
+    Ok(Html(render(&page)?).into_response())
+}
+
+/// `POST /logout` — anyone; ends the session.
+pub async fn logout(session: Session) -> Response {
+    session.destroy();
+    Redirect::to("/").into_response()
+}
