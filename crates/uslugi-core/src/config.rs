@@ -72,8 +72,9 @@ pub struct AuthConfig {
     pub argon2_iterations: u32,
     /// Argon2id lanes.
     pub argon2_parallelism: u32,
-    /// Trust the first address of `X-Forwarded-For` as the client IP (behind a proxy only).
-    pub trust_forwarded_for: bool,
+    /// Behind this many trusted reverse proxies, take the client IP from `X-Forwarded-For`,
+    /// counting from the right (the entries the proxies appended); 0 uses the peer address.
+    pub trusted_proxy_hops: usize,
 }
 
 impl Default for AuthConfig {
@@ -89,7 +90,7 @@ impl Default for AuthConfig {
             argon2_memory_kib: 19 * 1024,
             argon2_iterations: 2,
             argon2_parallelism: 1,
-            trust_forwarded_for: false,
+            trusted_proxy_hops: 0,
         }
     }
 }
@@ -213,6 +214,8 @@ pub struct WebConfig {
     pub session_absolute_hours: i64,
     /// Send HSTS and `Secure` cookies; on by default when the public URL is https.
     pub tls: Option<bool>,
+    /// When set, `/metrics` requires `Authorization: Bearer <token>`.
+    pub metrics_token: Option<SecretString>,
 }
 
 impl Default for WebConfig {
@@ -223,6 +226,7 @@ impl Default for WebConfig {
             session_idle_minutes: 30,
             session_absolute_hours: 12,
             tls: None,
+            metrics_token: None,
         }
     }
 }
@@ -325,6 +329,18 @@ impl Config {
         }
         if matches!(self.delivery.sms, SmsConfig::Dev) {
             problems.push("the development outbox is configured for SMS: configure [delivery.sms] adapter = \"http\"".into());
+        }
+        if !self.serves_tls() {
+            problems.push("the public URL is not https: sessions need TLS (set public_url to https://…, or web.tls = true behind a TLS proxy)".into());
+        }
+        if let EmailConfig::Smtp(smtp) = &self.delivery.email
+            && smtp.tls == SmtpTls::None
+            && !matches!(smtp.host.as_str(), "127.0.0.1" | "::1" | "localhost")
+        {
+            problems.push("SMTP without TLS is allowed only to a relay on loopback".into());
+        }
+        if self.support.email.ends_with(".local") {
+            problems.push("support.email is the placeholder: set the real support address".into());
         }
         if matches!(self.delivery.email, EmailConfig::Dev) {
             problems.push("the development outbox is configured for e-mail: configure [delivery.email] adapter = \"smtp\"".into());

@@ -7,6 +7,7 @@ pub mod crypto;
 pub mod delivery;
 pub mod passwords;
 pub mod registration;
+pub mod support;
 pub mod worker;
 
 pub use config::{Config, Mode};

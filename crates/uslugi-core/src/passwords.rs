@@ -61,13 +61,15 @@ impl Passwords {
 
     /// Hashes a password to a PHC string.
     pub async fn hash(&self, password: String) -> Result<String, PasswordHashError> {
-        let _permit = self
-            .permits
-            .acquire()
+        // The permit moves into the blocking task: if the request is cancelled, the hash still
+        // runs to the end, and the permit must stay taken until it does.
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
             .await
             .map_err(|e| PasswordHashError::Hash(e.to_string()))?;
         let argon2 = self.argon2();
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             argon2
                 .hash_password(password.as_bytes())
                 .map(|h| h.to_string())
@@ -79,13 +81,13 @@ impl Passwords {
 
     /// Checks a password against a PHC string (with the parameters stored in it).
     pub async fn verify(&self, hash: String, password: String) -> Result<bool, PasswordHashError> {
-        let _permit = self
-            .permits
-            .acquire()
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
             .await
             .map_err(|e| PasswordHashError::Hash(e.to_string()))?;
         let argon2 = self.argon2();
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let parsed =
                 PasswordHash::new(&hash).map_err(|e| PasswordHashError::Hash(e.to_string()))?;
             Ok(argon2.verify_password(password.as_bytes(), &parsed).is_ok())

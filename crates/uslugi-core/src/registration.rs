@@ -181,16 +181,21 @@ pub fn client_key(keys: &Keys, client_ip: &str) -> String {
     keys.blind_index().compute(blind::CLIENT, client_ip)
 }
 
-async fn check_limits(
+/// Records a send and checks the hourly limits, counting the send just recorded, inside the
+/// caller's transaction: recording first means two parallel requests cannot both slip under the
+/// limit. On `Err` the caller drops its transaction, which rolls the record back.
+async fn record_send_within_limits(
     ctx: Ctx<'_>,
+    txn: &impl sea_orm::ConnectionTrait,
     target_blind: &str,
     client_blind: &str,
     now: i64,
 ) -> Result<(), RegistrationError> {
     let auth = &ctx.config.auth;
+    store::record_send(txn, target_blind, client_blind, now).await?;
     let (by_target, by_client) =
-        store::sends_since(ctx.db, target_blind, client_blind, now - 3_600_000).await?;
-    if by_target >= auth.sends_per_target_per_hour || by_client >= auth.sends_per_client_per_hour {
+        store::sends_since(txn, target_blind, client_blind, now - 3_600_000).await?;
+    if by_target > auth.sends_per_target_per_hour || by_client > auth.sends_per_client_per_hour {
         return Err(RegistrationError::TooManyCodes {
             retry_after_secs: 3600,
         });
@@ -230,7 +235,6 @@ pub async fn start(
     let auth = &ctx.config.auth;
     let target_blind = contact.blind(ctx.keys);
     let client_blind = client_key(ctx.keys, client_ip);
-    check_limits(ctx, &target_blind, &client_blind, now).await?;
 
     let id = Uuid::new_v4();
     let (secret_hash_value, expires_at, message) = match &contact {
@@ -258,6 +262,7 @@ pub async fn start(
     let data_json =
         serde_json::to_string(&data).map_err(|e| CryptoError::Invalid(e.to_string()))?;
     let txn = ctx.db.begin().await?;
+    record_send_within_limits(ctx, &txn, &target_blind, &client_blind, now).await?;
     store::insert(
         &txn,
         NewVerification {
@@ -279,7 +284,6 @@ pub async fn start(
         now,
     )
     .await?;
-    store::record_send(&txn, &target_blind, &client_blind, now).await?;
     delivery::enqueue(
         &txn,
         ctx.keys.cipher(),
@@ -351,10 +355,16 @@ pub async fn confirm_code(ctx: Ctx<'_>, id: Uuid, code: &str) -> Result<(), Regi
     if v.expires_at <= now {
         return Err(RegistrationError::Expired);
     }
+    if !store::use_attempt(ctx.db, id, now).await? {
+        // Another request used the last try or the code ran out meanwhile.
+        return Err(RegistrationError::CodeVoid);
+    }
     let given = secret_hash(ctx.keys, id, code);
     if !bool::from(given.as_bytes().ct_eq(v.secret_hash.as_bytes())) {
-        store::count_wrong_try(ctx.db, id, now).await?;
-        let left = v.max_attempts - v.attempts - 1;
+        let used = store::find(ctx.db, id)
+            .await?
+            .map_or(v.max_attempts, |r| r.attempts);
+        let left = v.max_attempts - used;
         return Err(if left <= 0 {
             RegistrationError::CodeVoid
         } else {
@@ -409,7 +419,6 @@ pub async fn resend(ctx: Ctx<'_>, id: Uuid, client_ip: &str) -> Result<(), Regis
         });
     }
     let client_blind = client_key(ctx.keys, client_ip);
-    check_limits(ctx, &v.target_blind, &client_blind, now).await?;
     let (contact, _) = decode(ctx, &v)?;
     let (hash, expires_at, message) = match &contact {
         Contact::Phone(_) => {
@@ -430,6 +439,7 @@ pub async fn resend(ctx: Ctx<'_>, id: Uuid, client_ip: &str) -> Result<(), Regis
         }
     };
     let txn = ctx.db.begin().await?;
+    record_send_within_limits(ctx, &txn, &v.target_blind, &client_blind, now).await?;
     if !store::renew_secret(
         &txn,
         id,
@@ -444,7 +454,6 @@ pub async fn resend(ctx: Ctx<'_>, id: Uuid, client_ip: &str) -> Result<(), Regis
             wait_secs: auth.resend_after_secs,
         });
     }
-    store::record_send(&txn, &v.target_blind, &client_blind, now).await?;
     delivery::enqueue(
         &txn,
         ctx.keys.cipher(),

@@ -24,7 +24,7 @@ pub enum JobError {
 }
 
 /// A job kind's code.
-pub trait JobHandler: Send + Sync {
+pub trait JobHandler: Send + Sync + 'static {
     /// Runs one job with its JSON payload.
     fn run<'a>(&'a self, payload: &'a str) -> BoxFuture<'a, Result<(), JobError>>;
 }
@@ -50,6 +50,7 @@ pub struct Worker {
     senders: Senders,
     config: WorkerConfig,
     handlers: Arc<HashMap<String, Arc<dyn JobHandler>>>,
+    session_idle_ms: i64,
 }
 
 impl std::fmt::Debug for Worker {
@@ -59,6 +60,9 @@ impl std::fmt::Debug for Worker {
             .finish_non_exhaustive()
     }
 }
+
+/// Rows handled per pass before the worker looks at the shutdown signal again.
+const BATCH: usize = 50;
 
 /// Delay before the next attempt after `attempts` failed ones: base·2^(attempts−1), capped.
 pub fn backoff_ms(attempts: i32, base_secs: i64, max_secs: i64) -> i64 {
@@ -78,7 +82,14 @@ impl Worker {
             senders,
             config,
             handlers: Arc::new(HashMap::new()),
+            session_idle_ms: 30 * 60_000,
         }
+    }
+
+    /// The session idle timeout, for purging abandoned sessions.
+    pub fn with_session_idle_minutes(mut self, minutes: i64) -> Worker {
+        self.session_idle_ms = minutes * 60_000;
+        self
     }
 
     /// Registers the handler for a job kind.
@@ -113,7 +124,7 @@ impl Worker {
             let now = now_ms();
             if now - last_purge > 60_000 {
                 last_purge = now;
-                match sessions::purge_expired(&self.db, now).await {
+                match sessions::purge_expired(&self.db, now, self.session_idle_ms).await {
                     Ok(n) if n > 0 => tracing::info!(purged = n, "expired sessions removed"),
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "session purge failed"),
@@ -135,18 +146,49 @@ impl Worker {
         Ok(stats)
     }
 
+    /// Time allowed for one delivery or job: half the lease, so the lease cannot run out while
+    /// the work is still going on and another worker take the row over.
+    fn work_timeout(&self) -> Duration {
+        Duration::from_millis(
+            u64::try_from(self.config.lease_secs * 500)
+                .unwrap_or(30_000)
+                .max(1),
+        )
+    }
+
     async fn deliver_due(&self, stats: &mut PassStats) -> Result<(), StoreError> {
-        let now = now_ms();
         let lease = self.config.lease_secs * 1000;
-        for row in outbox::claim_due(&self.db, now, lease, 50).await? {
+        let pass_start = now_ms();
+        outbox::bury_exhausted(&self.db, self.config.max_attempts, pass_start).await?;
+        // One message per claim: every send gets a whole lease, however slow the gateway.
+        for _ in 0..BATCH {
+            let now = now_ms();
+            let Some(row) = outbox::claim_due(&self.db, pass_start, now, lease, 1)
+                .await?
+                .pop()
+            else {
+                break;
+            };
+            let my_lease = now + lease;
             let result = match delivery::decrypt_row(&self.cipher, &row) {
-                Ok(msg) => self.senders.send(&msg).await,
+                Ok(msg) => {
+                    let senders = self.senders.clone();
+                    // Spawned: a panicking adapter fails this message, not the worker.
+                    let task = tokio::spawn(async move { senders.send(&msg).await });
+                    match tokio::time::timeout(self.work_timeout(), task).await {
+                        Ok(Ok(r)) => r,
+                        Ok(Err(e)) => Err(DeliveryError::Temporary(format!("sender crashed: {e}"))),
+                        Err(_) => Err(DeliveryError::Temporary("delivery timed out".into())),
+                    }
+                }
                 Err(e) => Err(DeliveryError::Permanent(format!("cannot decrypt: {e}"))),
             };
             let now = now_ms();
             match result {
                 Ok(()) => {
-                    outbox::mark_sent(&self.db, row.id, now).await?;
+                    if !outbox::mark_sent(&self.db, row.id, my_lease, now).await? {
+                        tracing::warn!(outbox_id = %row.id, "lease lost before the result was recorded");
+                    }
                     metrics::counter!("uslugi_outbox_sent_total", "channel" => row.channel.clone())
                         .increment(1);
                     stats.sent += 1;
@@ -159,9 +201,19 @@ impl Worker {
                             row.attempts,
                             self.config.backoff_base_secs,
                             self.config.backoff_max_secs,
-                        );
-                    outbox::mark_failed(&self.db, row.id, &e.to_string(), retry_at, dead, now)
-                        .await?;
+                        )
+                        // At least 1 ms: a retry is never due within the same pass.
+                        .max(1);
+                    outbox::mark_failed(
+                        &self.db,
+                        row.id,
+                        my_lease,
+                        &e.to_string(),
+                        retry_at,
+                        dead,
+                        now,
+                    )
+                    .await?;
                     if dead {
                         tracing::error!(outbox_id = %row.id, channel = %row.channel, attempts = row.attempts, error = %e, "message moved to dead letters");
                         metrics::counter!("uslugi_outbox_dead_total", "channel" => row.channel.clone()).increment(1);
@@ -178,11 +230,28 @@ impl Worker {
     }
 
     async fn run_due_jobs(&self, stats: &mut PassStats) -> Result<(), StoreError> {
-        let now = now_ms();
         let lease = self.config.lease_secs * 1000;
-        for job in jobs::claim_due(&self.db, now, lease, 20).await? {
+        let pass_start = now_ms();
+        for _ in 0..BATCH {
+            let now = now_ms();
+            let Some(job) = jobs::claim_due(&self.db, pass_start, now, lease, 1)
+                .await?
+                .pop()
+            else {
+                break;
+            };
             let result = match self.handlers.get(&job.kind) {
-                Some(h) => h.run(&job.payload).await,
+                Some(h) => {
+                    let h = Arc::clone(h);
+                    let payload = job.payload.clone();
+                    // Spawned: a panicking handler fails this job, not the worker.
+                    let task = tokio::spawn(async move { h.run(&payload).await });
+                    match tokio::time::timeout(self.work_timeout(), task).await {
+                        Ok(Ok(r)) => r,
+                        Ok(Err(e)) => Err(JobError::Temporary(format!("job crashed: {e}"))),
+                        Err(_) => Err(JobError::Temporary("job timed out".into())),
+                    }
+                }
                 None => Err(JobError::Permanent(format!(
                     "no handler for job kind {}",
                     job.kind
@@ -191,7 +260,10 @@ impl Worker {
             let now = now_ms();
             match result {
                 Ok(()) => {
-                    jobs::finish(&self.db, job.id, now).await?;
+                    let lease_held = job.locked_until.unwrap_or_default();
+                    if !jobs::finish(&self.db, job.id, lease_held, now).await? {
+                        tracing::warn!(job_id = %job.id, "lease lost before the result was recorded");
+                    }
                     metrics::counter!("uslugi_jobs_done_total", "kind" => job.kind.clone())
                         .increment(1);
                     stats.jobs_done += 1;
@@ -206,7 +278,9 @@ impl Worker {
                             job.attempts,
                             self.config.backoff_base_secs,
                             self.config.backoff_max_secs,
-                        );
+                        )
+                        // At least 1 ms: a retry is never due within the same pass.
+                        .max(1);
                     let dead = jobs::fail(&self.db, &job, &e.to_string(), retry_at, now).await?;
                     metrics::counter!("uslugi_jobs_failed_total", "kind" => job.kind.clone())
                         .increment(1);

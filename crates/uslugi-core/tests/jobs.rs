@@ -165,21 +165,21 @@ async fn a_claimed_job_is_not_claimed_twice_until_its_lease_expires() {
         .unwrap();
     let now = now_ms();
     assert_eq!(
-        jobs::claim_due(app.db(), now, 60_000, 10)
+        jobs::claim_due(app.db(), now, now, 60_000, 10)
             .await
             .unwrap()
             .len(),
         1
     );
     assert_eq!(
-        jobs::claim_due(app.db(), now + 1, 60_000, 10)
+        jobs::claim_due(app.db(), now + 1, now + 1, 60_000, 10)
             .await
             .unwrap()
             .len(),
         0
     );
     // A worker that died mid-job: after the lease another worker takes it over.
-    let again = jobs::claim_due(app.db(), now + 60_001, 60_000, 10)
+    let again = jobs::claim_due(app.db(), now + 60_001, now + 60_001, 60_000, 10)
         .await
         .unwrap();
     assert_eq!(again.len(), 1);

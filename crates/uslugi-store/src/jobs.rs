@@ -70,10 +70,12 @@ pub async fn enqueue(
     Ok(matches!(res, TryInsertResult::Inserted(n) if n > 0).then_some(id))
 }
 
-fn claimable(now: i64) -> Condition {
+fn claimable(due_by: i64, now: i64) -> Condition {
     Condition::all()
         .add(jobs::Column::State.eq(state::QUEUED))
-        .add(jobs::Column::RunAt.lte(now))
+        // A job whose worker died on every attempt must not be claimed forever.
+        .add(Expr::col(jobs::Column::Attempts).lt(Expr::col(jobs::Column::MaxAttempts)))
+        .add(jobs::Column::RunAt.lte(due_by))
         .add(
             Condition::any()
                 .add(jobs::Column::LockedUntil.is_null())
@@ -81,15 +83,18 @@ fn claimable(now: i64) -> Condition {
         )
 }
 
-/// Claims up to `limit` due jobs for `lease_ms`; each claim counts as an attempt.
+/// Claims up to `limit` rows due by `due_by` (the start of the worker's pass, so that a row
+/// that failed during the pass waits for the next one) for `lease_ms` from `now`.
+/// Each claim counts as an attempt.
 pub async fn claim_due(
     db: &impl ConnectionTrait,
+    due_by: i64,
     now: i64,
     lease_ms: i64,
     limit: u64,
 ) -> Result<Vec<JobRow>, StoreError> {
     let candidates = jobs::Entity::find()
-        .filter(claimable(now))
+        .filter(claimable(due_by, now))
         .order_by_asc(jobs::Column::RunAt)
         .limit(limit)
         .all(db)
@@ -104,7 +109,7 @@ pub async fn claim_due(
             )
             .col_expr(jobs::Column::UpdatedAt, Expr::value(now))
             .filter(jobs::Column::Id.eq(job.id))
-            .filter(claimable(now))
+            .filter(claimable(due_by, now))
             .exec(db)
             .await?;
         if res.rows_affected == 1 {
@@ -116,16 +121,22 @@ pub async fn claim_due(
     Ok(claimed)
 }
 
-/// Marks a claimed job done.
-pub async fn finish(db: &impl ConnectionTrait, id: Uuid, now: i64) -> Result<(), StoreError> {
-    jobs::Entity::update_many()
+/// Marks a claimed job done, if the claim (`lease`) still holds.
+pub async fn finish(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    lease: i64,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let res = jobs::Entity::update_many()
         .col_expr(jobs::Column::State, Expr::value(state::DONE))
         .col_expr(jobs::Column::LockedUntil, Expr::value(Option::<i64>::None))
         .col_expr(jobs::Column::UpdatedAt, Expr::value(now))
         .filter(jobs::Column::Id.eq(id))
+        .filter(jobs::Column::LockedUntil.eq(lease))
         .exec(db)
         .await?;
-    Ok(())
+    Ok(res.rows_affected == 1)
 }
 
 /// Records a failure: retried at `retry_at`, or dead when the attempts are used up.
@@ -138,16 +149,18 @@ pub async fn fail(
 ) -> Result<bool, StoreError> {
     let dead = job.attempts >= job.max_attempts;
     let next_state = if dead { state::DEAD } else { state::QUEUED };
-    jobs::Entity::update_many()
+    let lease = job.locked_until;
+    let res = jobs::Entity::update_many()
         .col_expr(jobs::Column::State, Expr::value(next_state))
         .col_expr(jobs::Column::LockedUntil, Expr::value(Option::<i64>::None))
         .col_expr(jobs::Column::RunAt, Expr::value(retry_at))
         .col_expr(jobs::Column::LastError, Expr::value(truncate(error)))
         .col_expr(jobs::Column::UpdatedAt, Expr::value(now))
         .filter(jobs::Column::Id.eq(job.id))
+        .filter(jobs::Column::LockedUntil.eq(lease))
         .exec(db)
         .await?;
-    Ok(dead)
+    Ok(dead && res.rows_affected == 1)
 }
 
 /// Finds a job by id.

@@ -80,10 +80,10 @@ pub async fn insert(
     Ok(matches!(n, TryInsertResult::Inserted(n) if n > 0))
 }
 
-fn claimable(now: i64) -> Condition {
+fn claimable(due_by: i64, now: i64) -> Condition {
     Condition::all()
         .add(outbox::Column::State.eq(state::PENDING))
-        .add(outbox::Column::NextAttemptAt.lte(now))
+        .add(outbox::Column::NextAttemptAt.lte(due_by))
         .add(
             Condition::any()
                 .add(outbox::Column::LockedUntil.is_null())
@@ -91,15 +91,40 @@ fn claimable(now: i64) -> Condition {
         )
 }
 
-/// Claims up to `limit` due messages for `lease_ms`; each claim counts as an attempt.
+/// Moves to dead letters the messages whose every attempt ended with the worker dying (the lease
+/// ran out with no result); otherwise they would be claimed forever.
+pub async fn bury_exhausted(
+    db: &impl ConnectionTrait,
+    max_attempts: i32,
+    now: i64,
+) -> Result<u64, StoreError> {
+    let res = outbox::Entity::update_many()
+        .col_expr(outbox::Column::State, Expr::value(state::DEAD))
+        .col_expr(
+            outbox::Column::LastError,
+            Expr::value("worker lost the message on every attempt"),
+        )
+        .col_expr(outbox::Column::UpdatedAt, Expr::value(now))
+        .filter(outbox::Column::State.eq(state::PENDING))
+        .filter(outbox::Column::Attempts.gte(max_attempts))
+        .filter(outbox::Column::LockedUntil.lt(now))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+/// Claims up to `limit` rows due by `due_by` (the start of the worker's pass, so that a row
+/// that failed during the pass waits for the next one) for `lease_ms` from `now`.
+/// Each claim counts as an attempt.
 pub async fn claim_due(
     db: &impl ConnectionTrait,
+    due_by: i64,
     now: i64,
     lease_ms: i64,
     limit: u64,
 ) -> Result<Vec<OutboxRow>, StoreError> {
     let candidates = outbox::Entity::find()
-        .filter(claimable(now))
+        .filter(claimable(due_by, now))
         .order_by_asc(outbox::Column::NextAttemptAt)
         .limit(limit)
         .all(db)
@@ -114,7 +139,7 @@ pub async fn claim_due(
             )
             .col_expr(outbox::Column::UpdatedAt, Expr::value(now))
             .filter(outbox::Column::Id.eq(row.id))
-            .filter(claimable(now))
+            .filter(claimable(due_by, now))
             .exec(db)
             .await?;
         if res.rows_affected == 1 {
@@ -126,9 +151,15 @@ pub async fn claim_due(
     Ok(claimed)
 }
 
-/// Marks a message delivered.
-pub async fn mark_sent(db: &impl ConnectionTrait, id: Uuid, now: i64) -> Result<(), StoreError> {
-    outbox::Entity::update_many()
+/// Marks a message delivered. `lease` is the `locked_until` of the claim: a worker whose lease
+/// ran out (and whose row another worker took over) changes nothing. Returns whether it did.
+pub async fn mark_sent(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    lease: i64,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let res = outbox::Entity::update_many()
         .col_expr(outbox::Column::State, Expr::value(state::SENT))
         .col_expr(outbox::Column::SentAt, Expr::value(now))
         .col_expr(
@@ -137,22 +168,28 @@ pub async fn mark_sent(db: &impl ConnectionTrait, id: Uuid, now: i64) -> Result<
         )
         .col_expr(outbox::Column::UpdatedAt, Expr::value(now))
         .filter(outbox::Column::Id.eq(id))
+        .filter(outbox::Column::LockedUntil.eq(lease))
         .exec(db)
         .await?;
-    Ok(())
+    Ok(res_ok(res))
+}
+
+fn res_ok(res: sea_orm::UpdateResult) -> bool {
+    res.rows_affected == 1
 }
 
 /// Records a failed attempt: retried at `retry_at`, or dead when `dead` is set.
 pub async fn mark_failed(
     db: &impl ConnectionTrait,
     id: Uuid,
+    lease: i64,
     error: &str,
     retry_at: i64,
     dead: bool,
     now: i64,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     let next_state = if dead { state::DEAD } else { state::PENDING };
-    outbox::Entity::update_many()
+    let res = outbox::Entity::update_many()
         .col_expr(outbox::Column::State, Expr::value(next_state))
         .col_expr(outbox::Column::NextAttemptAt, Expr::value(retry_at))
         .col_expr(
@@ -162,9 +199,10 @@ pub async fn mark_failed(
         .col_expr(outbox::Column::LastError, Expr::value(truncate(error)))
         .col_expr(outbox::Column::UpdatedAt, Expr::value(now))
         .filter(outbox::Column::Id.eq(id))
+        .filter(outbox::Column::LockedUntil.eq(lease))
         .exec(db)
         .await?;
-    Ok(())
+    Ok(res_ok(res))
 }
 
 /// Finds an outbox row.

@@ -1,7 +1,7 @@
 //! Session rows: find, save, delete, purge.
 
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::OnConflict,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -22,8 +22,8 @@ pub async fn find_live(
         .await?)
 }
 
-/// Inserts or replaces a session row.
-pub async fn save(db: &impl ConnectionTrait, row: SessionRow) -> Result<(), StoreError> {
+/// Inserts a new session row (a new session or a rotated id).
+pub async fn insert_new(db: &impl ConnectionTrait, row: SessionRow) -> Result<(), StoreError> {
     let am = sessions::ActiveModel {
         id: Set(row.id),
         account_id: Set(row.account_id),
@@ -35,21 +35,37 @@ pub async fn save(db: &impl ConnectionTrait, row: SessionRow) -> Result<(), Stor
         expires_at: Set(row.expires_at),
     };
     sessions::Entity::insert(am)
-        .on_conflict(
-            OnConflict::column(sessions::Column::Id)
-                .update_columns([
-                    sessions::Column::AccountId,
-                    sessions::Column::CsrfToken,
-                    sessions::Column::Data,
-                    sessions::Column::UpdatedAt,
-                    sessions::Column::LastSeenAt,
-                    sessions::Column::ExpiresAt,
-                ])
-                .to_owned(),
-        )
         .exec_without_returning(db)
         .await?;
     Ok(())
+}
+
+/// Updates an existing session; returns false when the row is gone (logged out, ended by a
+/// password change, purged), so a request still in flight cannot bring an ended session back.
+pub async fn update_existing(
+    db: &impl ConnectionTrait,
+    row: SessionRow,
+) -> Result<bool, StoreError> {
+    let res = sessions::Entity::update_many()
+        .col_expr(sessions::Column::AccountId, Expr::value(row.account_id))
+        .col_expr(sessions::Column::CsrfToken, Expr::value(row.csrf_token))
+        .col_expr(sessions::Column::Data, Expr::value(row.data))
+        .col_expr(sessions::Column::UpdatedAt, Expr::value(row.updated_at))
+        .col_expr(sessions::Column::LastSeenAt, Expr::value(row.last_seen_at))
+        .filter(sessions::Column::Id.eq(row.id))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// Records activity only; returns false when the row is gone.
+pub async fn touch(db: &impl ConnectionTrait, id_hash: &str, now: i64) -> Result<bool, StoreError> {
+    let res = sessions::Entity::update_many()
+        .col_expr(sessions::Column::LastSeenAt, Expr::value(now))
+        .filter(sessions::Column::Id.eq(id_hash))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
 }
 
 /// Deletes one session (logout, rotation).
@@ -72,10 +88,18 @@ pub async fn delete_for_account(
         .rows_affected)
 }
 
-/// Deletes expired sessions; returns how many.
-pub async fn purge_expired(db: &impl ConnectionTrait, now: i64) -> Result<u64, StoreError> {
+/// Deletes sessions past their absolute expiry or idle for longer than `idle_ms`.
+pub async fn purge_expired(
+    db: &impl ConnectionTrait,
+    now: i64,
+    idle_ms: i64,
+) -> Result<u64, StoreError> {
     Ok(sessions::Entity::delete_many()
-        .filter(sessions::Column::ExpiresAt.lte(now))
+        .filter(
+            sea_orm::Condition::any()
+                .add(sessions::Column::ExpiresAt.lte(now))
+                .add(sessions::Column::LastSeenAt.lt(now - idle_ms)),
+        )
         .exec(db)
         .await?
         .rows_affected)

@@ -95,23 +95,30 @@ pub async fn find_by_secret(
         .await?)
 }
 
-/// Counts a wrong try; returns the tries now used. Conditional on the row's current count so
-/// concurrent wrong tries are each counted.
-pub async fn count_wrong_try(
+/// Uses up one try before the code is compared, so that parallel guesses cannot all see the
+/// same count: returns false when no try is left (or the code is expired, confirmed or used).
+pub async fn use_attempt(
     db: &impl ConnectionTrait,
     id: Uuid,
     now: i64,
-) -> Result<(), StoreError> {
-    verifications::Entity::update_many()
+) -> Result<bool, StoreError> {
+    let res = verifications::Entity::update_many()
         .col_expr(
             verifications::Column::Attempts,
             Expr::col(verifications::Column::Attempts).add(1),
         )
         .col_expr(verifications::Column::UpdatedAt, Expr::value(now))
         .filter(verifications::Column::Id.eq(id))
+        .filter(
+            Expr::col(verifications::Column::Attempts)
+                .lt(Expr::col(verifications::Column::MaxAttempts)),
+        )
+        .filter(verifications::Column::ExpiresAt.gt(now))
+        .filter(verifications::Column::ConfirmedAt.is_null())
+        .filter(verifications::Column::ConsumedAt.is_null())
         .exec(db)
         .await?;
-    Ok(())
+    Ok(res.rows_affected == 1)
 }
 
 /// Marks a verification confirmed (the code or link was right). Returns false if it was

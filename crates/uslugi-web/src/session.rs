@@ -12,9 +12,11 @@ use axum::{
     extract::{FromRequestParts, Request, State},
     http::{HeaderMap, HeaderValue, header, request::Parts},
     middleware::Next,
+    response::IntoResponse,
     response::Response,
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use sea_orm::TransactionTrait;
 use sha2::{Digest, Sha256};
 use uslugi_store::{now_ms, sessions};
 use uuid::Uuid;
@@ -194,8 +196,16 @@ fn read_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         })
 }
 
+/// Paths that never need a session: no cookie is read and nothing is written.
+fn sessionless(path: &str) -> bool {
+    path.starts_with("/assets/") || matches!(path, "/healthz" | "/readyz" | "/metrics")
+}
+
 /// Middleware: loads the session before the handler and saves it after.
 pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    if sessionless(req.uri().path()) {
+        return next.run(req).await;
+    }
     let name = cookie_name(&state);
     let now = now_ms();
     let idle_ms = state.config.web.session_idle_minutes * 60_000;
@@ -221,7 +231,8 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
                 clear_cookie = true;
             }
             Ok(None) => clear_cookie = true,
-            Err(e) => tracing::warn!(error = %e, "cannot load session"),
+            // Carrying on as anonymous would replace the person's cookie and sign them out.
+            Err(e) => return AppError::internal(e).into_response(),
         }
     }
     let session = Session(Arc::new(Mutex::new(st)));
@@ -243,8 +254,10 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
                 Persist::Replace(s.loaded_hash.take(), row),
             )
         } else if let Some(hash) = s.loaded_hash.clone() {
-            if s.dirty || now - s.last_seen_at > TOUCH_EVERY_MS {
-                (None, Persist::Save(to_row(&s, hash, now)))
+            if s.dirty {
+                (None, Persist::Update(to_row(&s, hash, now)))
+            } else if now - s.last_seen_at > TOUCH_EVERY_MS {
+                (None, Persist::Touch(hash, now))
             } else {
                 (None, Persist::Nothing)
             }
@@ -254,30 +267,17 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
             (None, Persist::Nothing)
         }
     };
-    let result = match persist {
-        Persist::Nothing => Ok(()),
-        Persist::Save(row) => sessions::save(&state.db, row).await,
-        Persist::Delete(old) => match old {
-            Some(h) => sessions::delete(&state.db, &h).await,
-            None => Ok(()),
-        },
-        Persist::Replace(old, row) => {
-            let r = match old {
-                Some(h) => sessions::delete(&state.db, &h).await,
-                None => Ok(()),
-            };
-            match r {
-                Ok(()) => sessions::save(&state.db, row).await,
-                Err(e) => Err(e),
-            }
-        }
+    // Spawned so that a client hanging up or the request timeout cannot cancel it halfway, e.g.
+    // between deleting the old row and inserting the rotated one.
+    let db = state.db.clone();
+    let outcome = tokio::spawn(async move { persist.run(&db).await }).await;
+    let cookie = match outcome {
+        Ok(Ok(true)) => cookie,
+        // The row was gone: the session ended meanwhile (logout elsewhere, password change).
+        Ok(Ok(false)) => Some(expired_cookie(&state)),
+        Ok(Err(e)) => return AppError::internal(e).into_response(),
+        Err(e) => return AppError::internal(e).into_response(),
     };
-    if let Err(e) = result {
-        // The handler's work is done; without the session the person must sign in again, which
-        // is safer than serving a response that refers to a session that does not exist.
-        tracing::error!(error = %e, "cannot save session");
-        return axum::response::IntoResponse::into_response(AppError::internal(e));
-    }
     if let Some(cookie) = cookie
         && let Ok(v) = HeaderValue::from_str(&cookie)
     {
@@ -290,9 +290,36 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
 
 enum Persist {
     Nothing,
-    Save(sessions::SessionRow),
+    Touch(String, i64),
+    Update(sessions::SessionRow),
     Delete(Option<String>),
     Replace(Option<String>, sessions::SessionRow),
+}
+
+impl Persist {
+    /// Writes the change; `Ok(false)` when the session no longer exists.
+    async fn run(self, db: &uslugi_store::Db) -> Result<bool, uslugi_store::StoreError> {
+        match self {
+            Persist::Nothing => Ok(true),
+            Persist::Touch(hash, now) => sessions::touch(db, &hash, now).await,
+            Persist::Update(row) => sessions::update_existing(db, row).await,
+            Persist::Delete(old) => {
+                if let Some(h) = old {
+                    sessions::delete(db, &h).await?;
+                }
+                Ok(true)
+            }
+            Persist::Replace(old, row) => {
+                let txn = db.begin().await?;
+                if let Some(h) = old {
+                    sessions::delete(&txn, &h).await?;
+                }
+                sessions::insert_new(&txn, row).await?;
+                txn.commit().await?;
+                Ok(true)
+            }
+        }
+    }
 }
 
 fn to_row(s: &State_, id: String, now: i64) -> sessions::SessionRow {

@@ -127,3 +127,57 @@ async fn an_overlong_question_is_refused_with_its_length() {
         "{html}"
     );
 }
+
+#[tokio::test]
+async fn the_confirmation_repeats_nothing_the_visitor_typed() {
+    let app = TestApp::spawn().await;
+    let (status, _) = post(
+        &app,
+        "Анна",
+        "victim@example.ru",
+        "Перейдите по ссылке evil.example",
+    )
+    .await;
+    assert_eq!(status, 200);
+    let mail = app.last_message_to("victim@example.ru").await;
+    let body = mail["body"].as_str().unwrap();
+    assert!(!body.contains("evil.example"), "{body}");
+    assert!(!body.contains("Анна"), "{body}");
+    assert!(body.contains("принято"));
+}
+
+#[tokio::test]
+async fn questions_per_contact_per_hour_are_limited() {
+    let app = TestApp::spawn_with(|c| c.auth.sends_per_target_per_hour = 2).await;
+    for i in 0..3 {
+        let token = app.hidden_field("/feedback", "csrf_token").await;
+        let submission = format!("{i}{}", &SUBMISSION[1..]);
+        let r = app
+            .post_form(
+                "/feedback",
+                &[
+                    ("csrf_token", &token),
+                    ("submission_id", &submission),
+                    ("name", "Анна"),
+                    ("contact", "+79123456789"),
+                    ("message", "Вопрос о справке номер"),
+                ],
+            )
+            .await;
+        if i < 2 {
+            assert_eq!(r.status(), 200);
+        } else {
+            assert_eq!(r.status(), 429);
+            assert_eq!(r.headers().get("retry-after").unwrap(), "3600");
+            assert!(r.text().await.unwrap().contains("Слишком много запросов"));
+        }
+    }
+    app.worker_pass().await;
+    let sms = app
+        .dev_outbox()
+        .await
+        .into_iter()
+        .filter(|m| m["channel"] == "sms")
+        .count();
+    assert_eq!(sms, 2);
+}

@@ -170,6 +170,7 @@ async fn production_configuration_without_keys_or_with_the_dev_outbox_is_refused
     config.mode = Mode::Production;
     let problems = config.production_problems().join("\n");
     assert!(problems.contains("key file"), "{problems}");
+    assert!(problems.contains("not https"), "{problems}");
     assert!(problems.contains("development outbox"), "{problems}");
 }
 
@@ -213,4 +214,42 @@ async fn a_wrong_method_gets_405_page() {
         .unwrap();
     // CSRF runs first for unsafe methods; without a session token this is refused.
     assert!(r.status() == 403 || r.status() == 405, "{}", r.status());
+}
+
+#[tokio::test]
+async fn metrics_can_require_a_bearer_token() {
+    let app = TestApp::spawn_with(|c| c.web.metrics_token = Some("s3cret".to_owned().into())).await;
+    assert_eq!(app.get("/metrics").await.status(), 401);
+    let r = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth("wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth("s3cret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn health_and_assets_never_touch_sessions() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .client
+        .get(app.url("/healthz"))
+        .header(
+            "cookie",
+            "uslugi_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers().get("set-cookie").is_none());
 }

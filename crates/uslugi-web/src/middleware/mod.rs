@@ -43,7 +43,7 @@ pub fn wrap(router: Router, state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), csrf::layer))
         .layer(from_fn_with_state(state.clone(), session::layer))
         .layer(RequestBodyLimitLayer::new(limit))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, timeout))
         .layer(from_fn_with_state(state.clone(), error_pages::layer))
         .layer(
             ServiceBuilder::new()

@@ -38,8 +38,24 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     (status, Json(body)).into_response()
 }
 
-/// `GET /metrics` — anyone who can reach it; expose it only to the monitoring network.
-pub async fn metrics(State(state): State<AppState>) -> Response {
+/// `GET /metrics` — the monitoring system: with `web.metrics_token` configured, only with that
+/// bearer token; otherwise anyone who can reach it (then expose it only to the monitoring network).
+pub async fn metrics(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    if let Some(token) = &state.config.web.metrics_token {
+        use secrecy::ExposeSecret;
+        use subtle::ConstantTimeEq;
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        if !bool::from(given.as_bytes().ct_eq(token.expose_secret().as_bytes())) {
+            let mut r = StatusCode::UNAUTHORIZED.into_response();
+            r.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            return r;
+        }
+    }
     // Gauges read at scrape time, so they are right on every node without bookkeeping.
     pool_gauges(&state);
     for (name, st) in [

@@ -46,16 +46,24 @@ struct StartPage {
     errors: FieldErrors,
 }
 
-/// The client address for rate limits: the peer, or the first `X-Forwarded-For` hop when the
-/// portal is configured to sit behind a proxy.
+/// The client address for rate limits: the peer, or, behind `trusted_proxy_hops` proxies, the
+/// `X-Forwarded-For` entry that the outermost trusted proxy appended (counted from the right:
+/// entries further left are written by the client and prove nothing).
 pub fn client_ip(state: &AppState, peer: std::net::SocketAddr, headers: &HeaderMap) -> String {
-    if state.config.auth.trust_forwarded_for
-        && let Some(first) = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-    {
-        return first.trim().to_owned();
+    let hops = state.config.auth.trusted_proxy_hops;
+    if hops > 0 {
+        let entries: Vec<&str> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .collect();
+        if entries.len() >= hops
+            && let Some(ip) = entries.get(entries.len() - hops)
+        {
+            return (*ip).to_owned();
+        }
     }
     peer.ip().to_string()
 }

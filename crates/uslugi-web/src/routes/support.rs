@@ -4,19 +4,22 @@
 use askama::Template;
 use axum::{
     Form,
-    extract::{State, rejection::FormRejection},
+    extract::{ConnectInfo, State, rejection::FormRejection},
+    http::HeaderMap,
     response::Html,
 };
-use sea_orm::TransactionTrait;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
-use uslugi_core::delivery::{self, Channel, Message};
+use uslugi_core::{
+    accounts::Contact,
+    support::{self, NewQuestion, SupportError},
+};
 use uslugi_domain::{email::Email, person_name::NamePart, phone::Phone, plural::format_count};
 
 use crate::{
     AppError, AppState,
     forms::FieldErrors,
     layout::{Layout, render},
+    routes::registration::client_ip,
     session::{Session, random_token},
 };
 
@@ -66,25 +69,12 @@ pub async fn feedback_get(
     Ok(Html(render(&page)?))
 }
 
-enum Contact {
-    Phone(Phone),
-    Email(Email),
-}
-
-/// The request number shown to the person, derived from the submission id so that a repeated
-/// submission shows the same number.
-fn request_number(submission_id: &str) -> String {
-    let digest = Sha256::digest(submission_id.as_bytes());
-    let n = u64::from_be_bytes([
-        0, 0, 0, digest[0], digest[1], digest[2], digest[3], digest[4],
-    ]);
-    format!("{:08}", n % 100_000_000)
-}
-
 /// `POST /feedback` — anyone. A repeated post of the same form sends once.
 pub async fn feedback_post(
     State(state): State<AppState>,
     session: Session,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
     form: Result<Form<FeedbackForm>, FormRejection>,
 ) -> Result<Html<String>, AppError> {
     let Form(mut form) = form.map_err(|e| AppError::BadRequest(e.body_text()))?;
@@ -160,52 +150,29 @@ pub async fn feedback_post(
         return Ok(Html(render(&page)?));
     };
 
-    let number = request_number(&form.submission_id);
-    let (contact_text, confirmation) = match &contact {
-        Contact::Phone(p) => (
-            p.to_string(),
-            Message {
-                channel: Channel::Sms,
-                to: p.as_e164().to_owned(),
-                subject: String::new(),
-                body: format!(
-                    "Госуслуги: обращение № {number} принято. Ответим в течение 5 рабочих дней."
-                ),
-            },
-        ),
-        Contact::Email(e) => (
-            e.to_string(),
-            Message {
-                channel: Channel::Email,
-                to: e.as_str().to_owned(),
-                subject: format!("Обращение № {number} принято"),
-                body: format!(
-                    "Здравствуйте, {name}!\n\nВаше обращение № {number} принято. Мы ответим в течение 5 рабочих дней.\n\nВаше сообщение:\n{text}\n\n— Служба поддержки портала госуслуг"
-                ),
-            },
-        ),
+    let by_sms = matches!(contact, Contact::Phone(_));
+    let question = NewQuestion {
+        name: name.as_str().to_owned(),
+        contact,
+        text: text.to_owned(),
+        submission_id: form.submission_id.clone(),
     };
-    let to_support = Message {
-        channel: Channel::Email,
-        to: state.config.support.email.clone(),
-        subject: format!("Обращение № {number} с портала"),
-        body: format!("Имя: {name}\nКонтакт: {contact_text}\n\n{text}"),
+    let ctx = uslugi_core::registration::Ctx {
+        db: &state.db,
+        keys: &state.keys,
+        config: &state.config,
+        passwords: &state.passwords,
     };
-    let cipher = state.keys.cipher();
-    let txn = state.db.begin().await?;
-    let dedup = format!("feedback:{}", form.submission_id);
-    delivery::enqueue(&txn, cipher, &to_support, &format!("{dedup}:support"))
-        .await
-        .map_err(AppError::internal)?;
-    delivery::enqueue(&txn, cipher, &confirmation, &format!("{dedup}:person"))
-        .await
-        .map_err(AppError::internal)?;
-    txn.commit().await?;
+    let number = match support::submit(ctx, question, &client_ip(&state, peer, &headers)).await {
+        Ok(n) => n,
+        Err(SupportError::TooMany) => return Err(AppError::TooManyRequests(3600)),
+        Err(e) => return Err(AppError::internal(e)),
+    };
     tracing::info!(request_number = %number, "feedback accepted");
 
     Ok(Html(render(&FeedbackSentPage {
         layout: Layout::new(&state, "Обращение отправлено"),
         number,
-        by_sms: matches!(contact, Contact::Phone(_)),
+        by_sms,
     })?))
 }
