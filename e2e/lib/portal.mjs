@@ -83,9 +83,49 @@ export async function openFeedbackSent(page, baseUrl, data = validFeedback()) {
   return submitFeedback(page);
 }
 
+/** Labels of the registration form (step 1), by field id. */
+export const REGISTRATION_LABELS = {
+  last_name: 'Фамилия',
+  first_name: 'Имя',
+  middle_name: 'Отчество (если есть)',
+  phone: 'Мобильный телефон',
+  email: 'Электронная почта',
+};
+
+/**
+ * Click a button (or press a key, with `{ key }`) and wait for the page the browser lands on,
+ * after any redirects; returns that page's response.
+ */
+export async function submitAndWait(page, buttonName, { key } = {}) {
+  const [response] = await Promise.all([
+    page.waitForNavigation({ waitUntil: 'load' }),
+    key ? page.keyboard.press(key) : page.getByRole('button', { name: buttonName, exact: true }).click(),
+  ]);
+  return response;
+}
+
+/** Fill step 1 of the registration (fields left out of `data` are cleared). */
+export async function fillRegistration(page, data) {
+  for (const [id, label] of Object.entries(REGISTRATION_LABELS)) {
+    await page.getByLabel(label, { exact: true }).fill(data[id] ?? '');
+  }
+}
+
+export const BAD_REGISTRATION = { last_name: 'Смирнова2', first_name: '', middle_name: 'Сергеевна', phone: '8912', email: '' };
+
+/** Open /register and submit invalid input (no code is sent); the page shows the errors. */
+export async function openRegisterWithErrors(page, baseUrl) {
+  await page.goto(`${baseUrl}/register`);
+  await fillRegistration(page, BAD_REGISTRATION);
+  return submitAndWait(page, 'Продолжить');
+}
+
 /**
  * The pages every accessibility and layout check visits. `open(page, baseUrl)` navigates and
- * returns the main response; `status` and `h1` are what that page must show.
+ * returns the main response; `status` and `h1` are what that page must show; `errors: true`
+ * marks a form page showing errors for the fields `errorFields`. Pages that need a code or a
+ * link (the later registration steps, the cabinet) are checked in tests/registration.test.mjs,
+ * which keeps count of the codes its servers send.
  */
 export const PAGES = [
   { name: 'home', status: 200, h1: 'Государственные услуги', open: (p, b) => p.goto(`${b}/`) },
@@ -98,7 +138,17 @@ export const PAGES = [
     status: 200,
     h1: 'Обратная связь',
     errors: true,
+    errorFields: ['name', 'contact', 'message'],
     open: openFeedbackWithErrors,
+  },
+  { name: 'register (empty)', status: 200, h1: 'Регистрация', open: (p, b) => p.goto(`${b}/register`) },
+  {
+    name: 'register (errors shown)',
+    status: 200,
+    h1: 'Регистрация',
+    errors: true,
+    errorFields: ['last_name', 'first_name', 'phone'],
+    open: openRegisterWithErrors,
   },
   { name: 'feedback sent', status: 200, h1: 'Обращение отправлено', open: (p, b) => openFeedbackSent(p, b) },
   {

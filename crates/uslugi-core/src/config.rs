@@ -46,6 +46,25 @@ pub struct Config {
     pub support: SupportConfig,
     /// Registration, codes and passwords.
     pub auth: AuthConfig,
+    /// State registries.
+    pub registries: RegistriesConfig,
+}
+
+/// State registries: which adapter, and how long the simulated one takes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RegistriesConfig {
+    /// The check runs this long after the data is submitted (the simulated registries answer
+    /// through the jobs table, so the waiting state is real).
+    pub check_delay_secs: i64,
+}
+
+impl Default for RegistriesConfig {
+    fn default() -> Self {
+        RegistriesConfig {
+            check_delay_secs: 3,
+        }
+    }
 }
 
 /// Limits of one-time codes and links, and the password hashing strength.
@@ -300,6 +319,7 @@ impl Config {
             worker: WorkerConfig::default(),
             support: SupportConfig::default(),
             auth: AuthConfig::default(),
+            registries: RegistriesConfig::default(),
         }
     }
 

@@ -6,7 +6,9 @@ pub mod config;
 pub mod crypto;
 pub mod delivery;
 pub mod passwords;
+pub mod profile;
 pub mod registration;
+pub mod registries;
 pub mod support;
 pub mod worker;
 

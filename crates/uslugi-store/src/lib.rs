@@ -11,6 +11,7 @@ pub mod entities;
 pub mod jobs;
 pub mod migration;
 pub mod outbox;
+pub mod personal_data;
 pub mod sessions;
 pub mod verifications;
 

@@ -18,11 +18,7 @@
 use std::{net::SocketAddr, path::PathBuf, process::Stdio};
 
 use sea_orm::ConnectionTrait;
-use uslugi_core::{
-    Config, Keys,
-    delivery::Senders,
-    worker::{PassStats, Worker},
-};
+use uslugi_core::{Config, Keys, worker::PassStats};
 use uslugi_store::{Backend, Db};
 use uslugi_web::AppState;
 
@@ -129,6 +125,7 @@ impl TestApp {
         // Cheap hashes keep the suite fast; the production strength is tested in uslugi-core.
         config.auth.argon2_memory_kib = 1024;
         config.auth.argon2_iterations = 1;
+        config.registries.check_delay_secs = 0;
         adjust(&mut config);
         let keys = Keys::generate().expect("keys");
         let state = AppState::new(db, config, keys).expect("state");
@@ -195,26 +192,25 @@ impl TestApp {
 
     /// Runs one pass of the background worker with the configured adapters.
     pub async fn worker_pass(&self) -> PassStats {
-        let senders = Senders::from_config(
-            &self.state.config,
-            self.state.db.clone(),
-            self.state.keys.cipher().clone(),
-        )
-        .expect("senders");
-        Worker::new(
-            self.state.db.clone(),
-            self.state.keys.cipher().clone(),
-            senders,
-            self.state.config.worker.clone(),
-        )
-        .run_pass()
-        .await
-        .expect("worker pass")
+        uslugi_core::worker::standard(&self.state.config, self.state.db.clone(), &self.state.keys)
+            .expect("worker")
+            .run_pass()
+            .await
+            .expect("worker pass")
     }
 
-    /// Delivers the outbox, then returns the newest development message to `to`.
+    /// Runs worker passes until one finds nothing due (jobs may enqueue messages).
+    pub async fn drain_worker(&self) {
+        for _ in 0..10 {
+            if self.worker_pass().await == PassStats::default() {
+                return;
+            }
+        }
+    }
+
+    /// Runs the worker dry, then returns the newest development message to `to`.
     pub async fn last_message_to(&self, to: &str) -> serde_json::Value {
-        self.worker_pass().await;
+        self.drain_worker().await;
         self.dev_outbox()
             .await
             .into_iter()

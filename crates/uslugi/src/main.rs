@@ -6,7 +6,7 @@ mod settings;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tokio::sync::watch;
-use uslugi_core::{Config, Keys, Mode, delivery::Senders, worker::Worker};
+use uslugi_core::{Config, Keys, Mode};
 use uslugi_web::AppState;
 
 /// Uslugi: citizen identity provider and e-government services portal.
@@ -149,14 +149,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", config.addr))?;
     let (tx, rx) = watch::channel(false);
     let worker = if config.worker.in_process {
-        let senders = Senders::from_config(&config, db.clone(), keys.cipher().clone())
-            .context("cannot set up delivery")?;
-        let w = Worker::new(
-            db.clone(),
-            keys.cipher().clone(),
-            senders,
-            config.worker.clone(),
-        );
+        let w = uslugi_core::worker::standard(&config, db.clone(), &keys)
+            .map_err(anyhow::Error::msg)
+            .context("cannot set up the worker")?;
         Some(tokio::spawn(w.run(rx.clone())))
     } else {
         None
@@ -205,15 +200,10 @@ async fn worker_only(config: Config) -> anyhow::Result<()> {
     if !uslugi_store::db::migrations_current(&db).await? {
         anyhow::bail!("the database schema is not current: run `uslugi migrate` first");
     }
-    let senders = Senders::from_config(&config, db.clone(), keys.cipher().clone())
-        .context("cannot set up delivery")?;
     let (tx, rx) = watch::channel(false);
-    let w = Worker::new(
-        db.clone(),
-        keys.cipher().clone(),
-        senders,
-        config.worker.clone(),
-    );
+    let w = uslugi_core::worker::standard(&config, db.clone(), &keys)
+        .map_err(anyhow::Error::msg)
+        .context("cannot set up the worker")?;
     let handle = tokio::spawn(w.run(rx));
     shutdown_signal().await;
     let _ = tx.send(true);

@@ -8,7 +8,9 @@ use clap::Args;
 use serde::Deserialize;
 use uslugi_core::{
     Config, Mode,
-    config::{AuthConfig, DeliveryConfig, SupportConfig, WebConfig, WorkerConfig},
+    config::{
+        AuthConfig, DeliveryConfig, RegistriesConfig, SupportConfig, WebConfig, WorkerConfig,
+    },
 };
 
 const DEFAULT_ADDR: &str = "127.0.0.1:8080";
@@ -62,6 +64,7 @@ struct FileConfig {
     worker: Option<WorkerConfig>,
     support: Option<SupportConfig>,
     auth: Option<AuthConfig>,
+    registries: Option<RegistriesConfig>,
 }
 
 /// Builds the configuration.
@@ -118,5 +121,6 @@ pub fn load(global: &GlobalArgs, serve: &ServeArgs) -> anyhow::Result<Config> {
         worker: file.worker.unwrap_or_default(),
         support: file.support.unwrap_or_default(),
         auth: file.auth.unwrap_or_default(),
+        registries: file.registries.unwrap_or_default(),
     })
 }

@@ -8,5 +8,6 @@ pub mod code_sends;
 pub mod dev_messages;
 pub mod jobs;
 pub mod outbox;
+pub mod personal_data;
 pub mod sessions;
 pub mod verifications;

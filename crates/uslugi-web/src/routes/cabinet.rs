@@ -24,6 +24,7 @@ struct CabinetPage {
     level_label: &'static str,
     level_is_simplified: bool,
     contacts: Vec<(&'static str, String)>,
+    check: &'static str,
 }
 
 /// The layout of a signed-in page: the header shows the cabinet link and «Выйти».
@@ -56,6 +57,15 @@ pub async fn get(State(state): State<AppState>, session: Session) -> Result<Resp
             Contact::Email(e) => ("Электронная почта", e.to_string()),
         })
         .collect();
+    let check = match uslugi_core::profile::state(&state.db, &state.keys, account_id)
+        .await
+        .map_err(AppError::internal)?
+    {
+        uslugi_core::profile::ProfileState::Empty => "",
+        uslugi_core::profile::ProfileState::Pending(_) => "pending",
+        uslugi_core::profile::ProfileState::Verified(_) => "verified",
+        uslugi_core::profile::ProfileState::Failed(..) => "failed",
+    };
     let page = CabinetPage {
         layout: signed_in_layout(&state, &session, "Личный кабинет"),
         flash,
@@ -64,6 +74,7 @@ pub async fn get(State(state): State<AppState>, session: Session) -> Result<Resp
         level_label: account.level.label(),
         level_is_simplified: account.level == AccountLevel::Simplified,
         contacts,
+        check,
     };
     Ok(Html(render(&page)?).into_response())
 }

@@ -5,6 +5,7 @@ pub mod dev;
 pub mod home;
 pub mod ops;
 pub mod pages;
+pub mod profile;
 pub mod registration;
 pub mod support;
 
@@ -45,6 +46,7 @@ pub fn router(state: AppState) -> Router {
             get(registration::password_get).post(registration::password_post),
         )
         .route("/cabinet", get(cabinet::get))
+        .route("/profile/personal", get(profile::get).post(profile::post))
         .route("/logout", post(cabinet::logout))
         .route("/assets/{name}", get(assets::get))
         .route("/healthz", get(ops::healthz))

@@ -1,0 +1,333 @@
+//! `/profile/personal`: personal data for the registry check and the standard level.
+
+use askama::Template;
+use axum::{
+    Form,
+    extract::{State, rejection::FormRejection},
+    response::{Html, IntoResponse, Redirect, Response},
+};
+use serde::Deserialize;
+use uslugi_core::profile::{self, PassportData, PersonalData, ProfileError, ProfileState};
+use uslugi_domain::{AgeLimits, BirthDate, Date, Inn, Passport, PassportInput, Snils};
+use uuid::Uuid;
+
+use crate::{
+    AppError, AppState,
+    forms::FieldErrors,
+    layout::{Layout, render},
+    routes::cabinet::signed_in_layout,
+    session::Session,
+};
+
+/// The form as posted (and as shown again).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PersonalForm {
+    sex: String,
+    birth_date: String,
+    birth_place: String,
+    passport_series: String,
+    passport_number: String,
+    passport_issued_on: String,
+    passport_issuer: String,
+    division_code: String,
+    snils: String,
+    inn: String,
+    address: String,
+}
+
+impl PersonalForm {
+    fn from_data(d: &PersonalData) -> PersonalForm {
+        PersonalForm {
+            sex: d.sex.clone(),
+            birth_date: d.birth_date.clone(),
+            birth_place: d.birth_place.clone(),
+            passport_series: d.passport.series.clone(),
+            passport_number: d.passport.number.clone(),
+            passport_issued_on: d.passport.issued_on.clone(),
+            passport_issuer: d.passport.issuer.clone(),
+            division_code: d.passport.division_code.clone(),
+            snils: Snils::parse(&d.snils)
+                .map(|s| s.to_string())
+                .unwrap_or_else(|_| d.snils.clone()),
+            inn: d.inn.clone().unwrap_or_default(),
+            address: d.address.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Template)]
+#[template(path = "profile/personal_form.html")]
+struct FormPage {
+    layout: Layout,
+    csrf_token: String,
+    form: PersonalForm,
+    errors: FieldErrors,
+    rejected: bool,
+}
+
+#[derive(Debug, Template)]
+#[template(path = "profile/personal_pending.html")]
+struct PendingPage {
+    layout: Layout,
+    refresh_secs: i64,
+}
+
+#[derive(Debug, Template)]
+#[template(path = "profile/personal_verified.html")]
+struct VerifiedPage {
+    layout: Layout,
+    rows: Vec<(&'static str, String)>,
+}
+
+/// Today's date (UTC) as a domain date.
+pub fn today() -> Date {
+    let d = time::OffsetDateTime::now_utc().date();
+    Date::from_ymd(
+        u16::try_from(d.year()).unwrap_or(2000),
+        u8::from(d.month()),
+        d.day(),
+    )
+    .unwrap_or(uslugi_domain::passport::PASSPORT_INTRODUCED)
+}
+
+fn signed_in(session: &Session) -> Option<Uuid> {
+    session.account_id()
+}
+
+/// `GET /profile/personal` — the signed-in person.
+pub async fn get(State(state): State<AppState>, session: Session) -> Result<Response, AppError> {
+    let Some(account_id) = signed_in(&session) else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let st = profile::state(&state.db, &state.keys, account_id)
+        .await
+        .map_err(AppError::internal)?;
+    Ok(match st {
+        ProfileState::Empty => form_page(
+            &state,
+            &session,
+            PersonalForm::default(),
+            FieldErrors::default(),
+            false,
+        )?,
+        ProfileState::Pending(_) => pending_page(&state, &session)?,
+        ProfileState::Verified(d) => verified_page(&state, &session, &d)?,
+        ProfileState::Failed(d, failures) => {
+            let mut errors = FieldErrors::default();
+            for f in failures {
+                errors.add(f.field(), f.message());
+            }
+            form_page(&state, &session, PersonalForm::from_data(&d), errors, true)?
+        }
+    })
+}
+
+fn form_page(
+    state: &AppState,
+    session: &Session,
+    form: PersonalForm,
+    errors: FieldErrors,
+    rejected: bool,
+) -> Result<Response, AppError> {
+    let page = FormPage {
+        layout: signed_in_layout(state, session, "Личные данные")
+            .with_errors(!errors.is_empty() && !rejected),
+        csrf_token: session.csrf_token(state),
+        form,
+        errors,
+        rejected,
+    };
+    Ok(Html(render(&page)?).into_response())
+}
+
+fn pending_page(state: &AppState, session: &Session) -> Result<Response, AppError> {
+    let page = PendingPage {
+        layout: signed_in_layout(state, session, "Ожидание проверки данных"),
+        refresh_secs: 5,
+    };
+    Ok(Html(render(&page)?).into_response())
+}
+
+fn verified_page(
+    state: &AppState,
+    session: &Session,
+    d: &PersonalData,
+) -> Result<Response, AppError> {
+    let sex = if d.sex == "female" {
+        "Женский"
+    } else {
+        "Мужской"
+    };
+    let mut rows = vec![
+        ("Пол", sex.to_owned()),
+        ("Дата рождения", d.birth_date.clone()),
+        ("Место рождения", d.birth_place.clone()),
+        (
+            "Паспорт",
+            format!(
+                "{} {} {}",
+                &d.passport.series[..2],
+                &d.passport.series[2..],
+                d.passport.number
+            ),
+        ),
+        ("Дата выдачи", d.passport.issued_on.clone()),
+        ("Кем выдан", d.passport.issuer.clone()),
+        ("Код подразделения", d.passport.division_code.clone()),
+        (
+            "СНИЛС",
+            Snils::parse(&d.snils)
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
+        ),
+    ];
+    if let Some(inn) = &d.inn {
+        rows.push(("ИНН", inn.clone()));
+    }
+    rows.push(("Адрес регистрации", d.address.clone()));
+    let page = VerifiedPage {
+        layout: signed_in_layout(state, session, "Личные данные"),
+        rows,
+    };
+    Ok(Html(render(&page)?).into_response())
+}
+
+fn parse(form: &PersonalForm, errors: &mut FieldErrors) -> Option<PersonalData> {
+    let today = today();
+    let sex = match form.sex.as_str() {
+        "male" | "female" => Some(form.sex.clone()),
+        _ => {
+            errors.add("sex", "Выберите пол");
+            None
+        }
+    };
+    let birth = match BirthDate::parse(&form.birth_date, today, AgeLimits::default()) {
+        Ok(b) => Some(b.date()),
+        Err(e) => {
+            errors.add("birth_date", e.to_string());
+            None
+        }
+    };
+    let place = form
+        .birth_place
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if place.is_empty() {
+        errors.add("birth_place", "Введите место рождения, как в паспорте");
+    } else if place.chars().count() > 200 {
+        errors.add(
+            "birth_place",
+            "Место рождения слишком длинное: не больше 200 символов",
+        );
+    }
+    let passport = match Passport::parse(
+        PassportInput {
+            series: &form.passport_series,
+            number: &form.passport_number,
+            issued_on: &form.passport_issued_on,
+            issuer: &form.passport_issuer,
+            division_code: &form.division_code,
+        },
+        today,
+        birth,
+    ) {
+        Ok(p) => Some(p),
+        Err(list) => {
+            for (field, e) in list {
+                let id = match field.as_str() {
+                    "series" => "passport_series",
+                    "number" => "passport_number",
+                    "issued_on" => "passport_issued_on",
+                    "issuer" => "passport_issuer",
+                    _ => "division_code",
+                };
+                errors.add(id, e.to_string());
+            }
+            None
+        }
+    };
+    let snils = match Snils::parse(&form.snils) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            errors.add("snils", e.to_string());
+            None
+        }
+    };
+    let inn = if form.inn.trim().is_empty() {
+        Some(None)
+    } else {
+        match Inn::parse_person(&form.inn) {
+            Ok(i) => Some(Some(i.as_str().to_owned())),
+            Err(e) => {
+                errors.add("inn", e.to_string());
+                None
+            }
+        }
+    };
+    let address = form
+        .address
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if address.is_empty() {
+        errors.add("address", "Введите адрес регистрации, как в паспорте");
+    } else if address.chars().count() < 10 {
+        errors.add(
+            "address",
+            "Адрес слишком короткий: укажите город, улицу, дом и квартиру",
+        );
+    } else if address.chars().count() > 300 {
+        errors.add("address", "Адрес слишком длинный: не больше 300 символов");
+    }
+    let (sex, birth, passport, snils, inn) = (sex?, birth?, passport?, snils?, inn?);
+    if !errors.is_empty() {
+        return None;
+    }
+    Some(PersonalData {
+        sex,
+        birth_date: birth.to_string(),
+        birth_place: place,
+        passport: PassportData {
+            series: passport.series().as_str().to_owned(),
+            number: passport.number().as_str().to_owned(),
+            issued_on: passport.issued_on().to_string(),
+            issuer: passport.issuer().as_str().to_owned(),
+            division_code: passport.division_code().to_string(),
+        },
+        snils: snils.as_digits().to_owned(),
+        inn,
+        address,
+    })
+}
+
+/// `POST /profile/personal` — the signed-in person: «Отправить на проверку».
+pub async fn post(
+    State(state): State<AppState>,
+    session: Session,
+    form: Result<Form<PersonalForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let Some(account_id) = signed_in(&session) else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let Form(form) = form.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    let mut errors = FieldErrors::default();
+    if let Some(data) = parse(&form, &mut errors) {
+        match profile::submit(&state.db, &state.keys, &state.config, account_id, data).await {
+            Ok(()) | Err(ProfileError::Pending) => {
+                return Ok(Redirect::to("/profile/personal").into_response());
+            }
+            Err(ProfileError::SnilsTaken) => errors.add(
+                "snils",
+                "Этот СНИЛС указан в другой учётной записи. Если он ваш, обратитесь в центр обслуживания с паспортом",
+            ),
+            Err(ProfileError::InnTaken) => errors.add(
+                "inn",
+                "Этот ИНН указан в другой учётной записи. Если он ваш, обратитесь в центр обслуживания с паспортом",
+            ),
+            Err(e) => return Err(AppError::internal(e)),
+        }
+    }
+    form_page(&state, &session, form, errors, false)
+}
