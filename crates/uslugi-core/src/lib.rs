@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod config;
+pub mod contacts;
 pub mod crypto;
 pub mod delivery;
 pub mod passwords;

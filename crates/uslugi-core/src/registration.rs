@@ -148,7 +148,7 @@ pub struct RegistrationState {
     pub void: bool,
 }
 
-fn secret_hash(keys: &Keys, id: Uuid, secret: &str) -> String {
+pub(crate) fn secret_hash(keys: &Keys, id: Uuid, secret: &str) -> String {
     keys.blind_index()
         .compute("verification", &format!("{id}:{secret}"))
 }
@@ -158,7 +158,7 @@ fn link_hash(keys: &Keys, token: &str) -> String {
 }
 
 /// A uniformly random 6-digit code.
-fn new_code() -> Result<String, CryptoError> {
+pub(crate) fn new_code() -> Result<String, CryptoError> {
     loop {
         let mut b = [0u8; 4];
         getrandom::fill(&mut b).map_err(|e| CryptoError::Invalid(e.to_string()))?;
@@ -184,7 +184,7 @@ pub fn client_key(keys: &Keys, client_ip: &str) -> String {
 /// Records a send and checks the hourly limits, counting the send just recorded, inside the
 /// caller's transaction: recording first means two parallel requests cannot both slip under the
 /// limit. On `Err` the caller drops its transaction, which rolls the record back.
-async fn record_send_within_limits(
+pub(crate) async fn record_send_within_limits(
     ctx: Ctx<'_>,
     txn: &impl sea_orm::ConnectionTrait,
     target_blind: &str,
@@ -582,7 +582,7 @@ pub async fn complete(
 }
 
 /// Tells the previous holder of a contact, through its other contacts, that it was released.
-async fn notify_released(
+pub(crate) async fn notify_released(
     ctx: Ctx<'_>,
     txn: &impl sea_orm::ConnectionTrait,
     account_id: Uuid,

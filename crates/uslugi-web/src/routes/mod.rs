@@ -1,6 +1,7 @@
 //! The route table: one module per domain, merged here.
 
 pub mod cabinet;
+pub mod contacts;
 pub mod dev;
 pub mod home;
 pub mod ops;
@@ -47,6 +48,15 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/cabinet", get(cabinet::get))
         .route("/profile/personal", get(profile::get).post(profile::post))
+        .route("/profile/contacts", get(contacts::list))
+        .route(
+            "/profile/contacts/confirm",
+            get(contacts::confirm_get).post(contacts::confirm_post),
+        )
+        .route(
+            "/profile/contacts/{kind}",
+            get(contacts::edit_get).post(contacts::edit_post),
+        )
         .route("/logout", post(cabinet::logout))
         .route("/assets/{name}", get(assets::get))
         .route("/healthz", get(ops::healthz))

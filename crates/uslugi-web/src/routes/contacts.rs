@@ -1,0 +1,341 @@
+//! `/profile/contacts`: the account's phone and e-mail; adding the second one and changing one
+//! with a code sent to the new contact.
+
+use askama::Template;
+use axum::{
+    Form,
+    extract::{ConnectInfo, Path, State, rejection::FormRejection},
+    http::HeaderMap,
+    response::{Html, IntoResponse, Redirect, Response},
+};
+use serde::Deserialize;
+use uslugi_core::{
+    accounts::{self, Contact},
+    contacts::{self, ContactError},
+    registration::RegistrationError,
+};
+use uslugi_domain::{Email, Phone, format_count, plural};
+use uuid::Uuid;
+
+use crate::{
+    AppError, AppState,
+    forms::FieldErrors,
+    layout::{Layout, render},
+    routes::{cabinet::signed_in_layout, registration::client_ip},
+    session::Session,
+};
+
+const SESSION_KEY: &str = "contact_change";
+
+fn ctx(state: &AppState) -> uslugi_core::registration::Ctx<'_> {
+    uslugi_core::registration::Ctx {
+        db: &state.db,
+        keys: &state.keys,
+        config: &state.config,
+        passwords: &state.passwords,
+    }
+}
+
+#[derive(Debug, Template)]
+#[template(path = "profile/contacts.html")]
+struct ContactsPage {
+    layout: Layout,
+    flash: Option<String>,
+    phone: Option<String>,
+    email: Option<String>,
+}
+
+/// `GET /profile/contacts` — the signed-in person.
+pub async fn list(State(state): State<AppState>, session: Session) -> Result<Response, AppError> {
+    let Some(account_id) = session.account_id() else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let account = accounts::load(&state.db, &state.keys, account_id)
+        .await
+        .map_err(AppError::internal)?
+        .ok_or(AppError::NotFound)?;
+    let mut phone = None;
+    let mut email = None;
+    for c in &account.contacts {
+        match c {
+            Contact::Phone(p) => phone = Some(p.to_string()),
+            Contact::Email(e) => email = Some(e.to_string()),
+        }
+    }
+    let flash = session.get::<String>("flash");
+    session.remove("flash");
+    let page = ContactsPage {
+        layout: signed_in_layout(&state, &session, "Контактные данные"),
+        flash,
+        phone,
+        email,
+    };
+    Ok(Html(render(&page)?).into_response())
+}
+
+#[derive(Debug, Template)]
+#[template(path = "profile/contact_edit.html")]
+struct EditPage {
+    layout: Layout,
+    csrf_token: String,
+    kind: &'static str,
+    label: &'static str,
+    hint: &'static str,
+    input_type: &'static str,
+    autocomplete: &'static str,
+    value: String,
+    errors: FieldErrors,
+}
+
+fn kind_of(kind: &str) -> Option<&'static str> {
+    match kind {
+        "phone" => Some("phone"),
+        "email" => Some("email"),
+        _ => None,
+    }
+}
+
+fn edit_page(
+    state: &AppState,
+    session: &Session,
+    kind: &'static str,
+    value: String,
+    errors: FieldErrors,
+) -> Result<Response, AppError> {
+    let (title, label, hint, input_type, autocomplete) = if kind == "phone" {
+        (
+            "Мобильный телефон",
+            "Новый номер мобильного телефона",
+            "Например, +7 912 345-67-89. На него придёт код",
+            "tel",
+            "tel",
+        )
+    } else {
+        (
+            "Электронная почта",
+            "Новый адрес электронной почты",
+            "Например, name@example.ru. На него придёт код",
+            "email",
+            "email",
+        )
+    };
+    let page = EditPage {
+        layout: signed_in_layout(state, session, title).with_errors(!errors.is_empty()),
+        csrf_token: session.csrf_token(state),
+        kind,
+        label,
+        hint,
+        input_type,
+        autocomplete,
+        value,
+        errors,
+    };
+    Ok(Html(render(&page)?).into_response())
+}
+
+/// `GET /profile/contacts/{kind}` — the signed-in person.
+pub async fn edit_get(
+    State(state): State<AppState>,
+    session: Session,
+    Path(kind): Path<String>,
+) -> Result<Response, AppError> {
+    if session.account_id().is_none() {
+        return Ok(Redirect::to("/login").into_response());
+    }
+    let kind = kind_of(&kind).ok_or(AppError::NotFound)?;
+    edit_page(
+        &state,
+        &session,
+        kind,
+        String::new(),
+        FieldErrors::default(),
+    )
+}
+
+/// The new contact as posted.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ValueForm {
+    value: String,
+}
+
+/// `POST /profile/contacts/{kind}` — the signed-in person: sends the code.
+pub async fn edit_post(
+    State(state): State<AppState>,
+    session: Session,
+    Path(kind): Path<String>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    form: Result<Form<ValueForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let Some(account_id) = session.account_id() else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let kind = kind_of(&kind).ok_or(AppError::NotFound)?;
+    let Form(form) = form.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    let mut errors = FieldErrors::default();
+    let parsed = if kind == "phone" {
+        Phone::parse(&form.value)
+            .map(Contact::Phone)
+            .map_err(|e| e.to_string())
+    } else {
+        Email::parse(&form.value)
+            .map(Contact::Email)
+            .map_err(|e| e.to_string())
+    };
+    match parsed {
+        Err(message) => errors.add("value", message),
+        Ok(contact) => {
+            match contacts::start(
+                ctx(&state),
+                account_id,
+                contact,
+                &client_ip(&state, peer, &headers),
+            )
+            .await
+            {
+                Ok(id) => {
+                    session.insert(&state, SESSION_KEY, &id);
+                    return Ok(Redirect::to("/profile/contacts/confirm").into_response());
+                }
+                Err(ContactError::AlreadyYours) => errors.add(
+                    "value",
+                    if kind == "phone" {
+                        "Этот номер уже указан в вашей учётной записи"
+                    } else {
+                        "Этот адрес уже указан в вашей учётной записи"
+                    },
+                ),
+                Err(ContactError::Flow(RegistrationError::TooManyCodes { .. })) => {
+                    errors.add("value", "Слишком много запросов кода. Попробуйте через час")
+                }
+                Err(e) => return Err(AppError::internal(e)),
+            }
+        }
+    }
+    edit_page(&state, &session, kind, form.value, errors)
+}
+
+#[derive(Debug, Template)]
+#[template(path = "profile/contact_confirm.html")]
+struct ConfirmPage {
+    layout: Layout,
+    csrf_token: String,
+    errors: FieldErrors,
+    by_email: bool,
+    masked: String,
+    taken: bool,
+}
+
+async fn confirm_page(
+    state: &AppState,
+    session: &Session,
+    account_id: Uuid,
+    errors: FieldErrors,
+) -> Result<Response, AppError> {
+    let Some(id) = session.get::<Uuid>(SESSION_KEY) else {
+        return Ok(Redirect::to("/profile/contacts").into_response());
+    };
+    let pending = match contacts::pending(ctx(state), account_id, id).await {
+        Ok(p) => p,
+        Err(ContactError::Flow(
+            RegistrationError::NotFound | RegistrationError::AlreadyCompleted,
+        )) => {
+            session.remove(SESSION_KEY);
+            return Ok(Redirect::to("/profile/contacts").into_response());
+        }
+        Err(e) => return Err(AppError::internal(e)),
+    };
+    let (by_email, masked) = match &pending.contact {
+        Contact::Phone(p) => (false, p.masked()),
+        Contact::Email(e) => (true, e.masked()),
+    };
+    let page = ConfirmPage {
+        layout: signed_in_layout(state, session, "Введите код").with_errors(!errors.is_empty()),
+        csrf_token: session.csrf_token(state),
+        errors,
+        by_email,
+        masked,
+        taken: pending.taken,
+    };
+    Ok(Html(render(&page)?).into_response())
+}
+
+/// `GET /profile/contacts/confirm` — the signed-in person with a pending change.
+pub async fn confirm_get(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Response, AppError> {
+    let Some(account_id) = session.account_id() else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    confirm_page(&state, &session, account_id, FieldErrors::default()).await
+}
+
+/// The code as posted.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CodeForm {
+    code: String,
+}
+
+/// `POST /profile/contacts/confirm` — the signed-in person with a pending change.
+pub async fn confirm_post(
+    State(state): State<AppState>,
+    session: Session,
+    form: Result<Form<CodeForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let Some(account_id) = session.account_id() else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let Form(form) = form.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    let Some(id) = session.get::<Uuid>(SESSION_KEY) else {
+        return Ok(Redirect::to("/profile/contacts").into_response());
+    };
+    let code: String = form.code.chars().filter(|c| !c.is_whitespace()).collect();
+    let mut errors = FieldErrors::default();
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        errors.add("code", "Введите код — 6 цифр");
+    } else {
+        match contacts::confirm(ctx(&state), account_id, id, &code).await {
+            Ok(contact) => {
+                session.remove(SESSION_KEY);
+                let text = match contact {
+                    Contact::Phone(_) => "Номер телефона подтверждён и сохранён",
+                    Contact::Email(_) => "Адрес электронной почты подтверждён и сохранён",
+                };
+                session.insert(&state, "flash", &text);
+                return Ok(Redirect::to("/profile/contacts").into_response());
+            }
+            Err(ContactError::Flow(RegistrationError::WrongCode { left })) => {
+                let n = u64::try_from(left).unwrap_or(0);
+                errors.add(
+                    "code",
+                    format!(
+                        "Неверный код. {} {}",
+                        plural(n, "Осталась", "Осталось", "Осталось"),
+                        format_count(n, "попытка", "попытки", "попыток")
+                    ),
+                );
+            }
+            Err(ContactError::Flow(RegistrationError::CodeVoid)) => {
+                errors.add("code", "Вы трижды ввели неверный код. Запросите новый код")
+            }
+            Err(ContactError::Flow(RegistrationError::Expired)) => {
+                errors.add("code", "Срок действия кода истёк. Запросите новый код")
+            }
+            Err(ContactError::AlreadyYours) => {
+                session.remove(SESSION_KEY);
+                return Ok(Redirect::to("/profile/contacts").into_response());
+            }
+            Err(ContactError::Flow(
+                RegistrationError::NotFound | RegistrationError::AlreadyCompleted,
+            )) => {
+                session.remove(SESSION_KEY);
+                return Ok(Redirect::to("/profile/contacts").into_response());
+            }
+            Err(e) => return Err(AppError::internal(e)),
+        }
+    }
+    confirm_page(&state, &session, account_id, errors).await
+}
