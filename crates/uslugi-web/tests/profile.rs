@@ -83,7 +83,14 @@ async fn matching_data_makes_the_account_standard_after_the_check() {
 
     let (_, page) = app.get_text("/profile/personal").await;
     assert!(page.contains("Ожидание проверки данных"), "{page}");
-    assert!(page.contains(r#"http-equiv="refresh""#));
+    assert!(page.contains(r#"data-poll-url="/profile/personal/status""#));
+    let v: serde_json::Value = app
+        .get("/profile/personal/status")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["state"], "pending");
     assert!(
         app.get_text("/cabinet")
             .await

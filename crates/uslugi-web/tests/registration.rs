@@ -379,7 +379,10 @@ async fn a_person_registers_by_email_link_which_works_once() {
     assert_eq!(TestApp::location(&r), "/register/confirm");
     let (_, page) = app.get_text("/register/confirm").await;
     assert!(page.contains("Проверьте почту"));
-    assert!(page.contains(r#"http-equiv="refresh""#));
+    assert!(page.contains(r#"data-poll-url="/register/status""#));
+    assert!(!page.contains("http-equiv"), "no timed reload");
+    let v: serde_json::Value = app.get("/register/status").await.json().await.unwrap();
+    assert_eq!(v["confirmed"], false);
 
     let mail = app.last_message_to("dmitry.k@example.ru").await;
     assert_eq!(mail["subject"], "Подтверждение регистрации");

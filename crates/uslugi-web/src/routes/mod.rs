@@ -38,6 +38,7 @@ pub fn router(state: AppState) -> Router {
             get(registration::confirm_get).post(registration::confirm_post),
         )
         .route("/register/resend", post(registration::resend_post))
+        .route("/register/status", get(registration::status))
         .route(
             "/register/email/{token}",
             get(registration::email_link_get).post(registration::email_link_post),
@@ -48,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/cabinet", get(cabinet::get))
         .route("/profile/personal", get(profile::get).post(profile::post))
+        .route("/profile/personal/status", get(profile::status))
         .route("/profile/contacts", get(contacts::list))
         .route(
             "/profile/contacts/confirm",

@@ -70,7 +70,6 @@ struct FormPage {
 #[template(path = "profile/personal_pending.html")]
 struct PendingPage {
     layout: Layout,
-    refresh_secs: i64,
 }
 
 #[derive(Debug, Template)]
@@ -144,7 +143,6 @@ fn form_page(
 fn pending_page(state: &AppState, session: &Session) -> Result<Response, AppError> {
     let page = PendingPage {
         layout: signed_in_layout(state, session, "Ожидание проверки данных"),
-        refresh_secs: 5,
     };
     Ok(Html(render(&page)?).into_response())
 }
@@ -330,4 +328,22 @@ pub async fn post(
         }
     }
     form_page(&state, &session, form, errors, false)
+}
+
+/// `GET /profile/personal/status` — the signed-in person: the check state as JSON, for the
+/// waiting page's script (the page works without it through its link).
+pub async fn status(State(state): State<AppState>, session: Session) -> Result<Response, AppError> {
+    let Some(account_id) = signed_in(&session) else {
+        return Err(AppError::NotFound);
+    };
+    let st = profile::state(&state.db, &state.keys, account_id)
+        .await
+        .map_err(AppError::internal)?;
+    let name = match st {
+        ProfileState::Empty => "empty",
+        ProfileState::Pending(_) => "pending",
+        ProfileState::Verified(_) => "verified",
+        ProfileState::Failed(..) => "failed",
+    };
+    Ok(axum::Json(serde_json::json!({ "state": name })).into_response())
 }

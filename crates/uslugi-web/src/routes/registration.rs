@@ -620,3 +620,17 @@ pub async fn password_post(
     };
     Ok(Html(render(&page)?).into_response())
 }
+
+/// `GET /register/status` — the person registering: whether the contact is confirmed, for the
+/// «Проверьте почту» page's script (the page works without it through its link).
+pub async fn status(State(state): State<AppState>, session: Session) -> Result<Response, AppError> {
+    let Some(id) = current(&session) else {
+        return Err(AppError::NotFound);
+    };
+    let confirmed = match registration::state(ctx(&state), id).await {
+        Ok(st) => st.confirmed,
+        Err(RegistrationError::NotFound | RegistrationError::AlreadyCompleted) => false,
+        Err(e) => return Err(internal(e)),
+    };
+    Ok(axum::Json(serde_json::json!({ "confirmed": confirmed })).into_response())
+}
