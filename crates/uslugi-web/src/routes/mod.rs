@@ -2,6 +2,7 @@
 
 pub mod cabinet;
 pub mod contacts;
+pub mod demo;
 pub mod dev;
 pub mod home;
 pub mod ops;
@@ -66,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics));
     if state.dev_mode() {
         r = r
+            .route("/demo", get(demo::get))
             .route("/dev/outbox", get(dev::outbox_page))
             .route("/dev/outbox.json", get(dev::outbox_json));
     }

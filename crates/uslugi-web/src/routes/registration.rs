@@ -225,7 +225,6 @@ struct ConfirmPage {
     link_hours: i64,
     resend_in_secs: i64,
     resend_in_text: String,
-    void_or_expired: bool,
 }
 
 fn current(session: &Session) -> Option<Uuid> {
@@ -280,7 +279,6 @@ async fn confirm_page(
         link_hours: state.config.auth.email_link_ttl_hours,
         resend_in_secs: st.resend_in_secs,
         resend_in_text: format!("{}:{:02}", st.resend_in_secs / 60, st.resend_in_secs % 60),
-        void_or_expired: st.void || st.expired,
         errors,
     };
     Ok(Html(render(&page)?).into_response())
