@@ -58,3 +58,36 @@ export async function axeCheck(page, label = page.url()) {
   }
   return results;
 }
+
+export const SMALL_SCREEN = { width: 360, height: 740 };
+
+/**
+ * The checks every page of a flow gets: exactly one h1, no horizontal scrolling at 360×740
+ * (the viewport is restored afterwards) and, with `axe` (JavaScript on), zero serious/critical
+ * axe findings. Throws on the first problem.
+ */
+export async function checkPageShape(page, label, { axe = true } = {}) {
+  const h1s = await page.locator('h1').allInnerTexts();
+  if (h1s.length !== 1) throw new Error(`${label}: ${h1s.length} h1 elements: ${JSON.stringify(h1s)}`);
+  if (axe) await axeCheck(page, `${label} (${page.url()})`);
+  const size = page.viewportSize();
+  await page.setViewportSize(SMALL_SCREEN);
+  const m = await page.evaluate((width) => {
+    const name = (el) =>
+      `<${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${typeof el.className === 'string' && el.className.trim() ? `.${el.className.trim().split(/\s+/).join('.')}` : ''}>`;
+    return {
+      doc: document.documentElement.scrollWidth,
+      body: document.body.scrollWidth,
+      wide: [...document.querySelectorAll('body *')]
+        .filter((el) => el.getBoundingClientRect().right > width + 0.5)
+        .slice(0, 6)
+        .map((el) => `${name(el)} right=${Math.round(el.getBoundingClientRect().right)}`),
+    };
+  }, SMALL_SCREEN.width);
+  if (size) await page.setViewportSize(size);
+  if (m.doc > SMALL_SCREEN.width || m.body > SMALL_SCREEN.width) {
+    throw new Error(
+      `${label}: horizontal scrolling at ${SMALL_SCREEN.width} px (document ${m.doc}, body ${m.body}); overflowing: ${m.wide.join(', ')}`,
+    );
+  }
+}

@@ -162,3 +162,241 @@ export const PAGES = [
   },
   { name: '404', status: 404, h1: 'Страница не найдена', open: (p, b) => p.goto(`${b}/no-such-page/at-all`) },
 ];
+
+// ---------------------------------------------------------------------------------------------
+// Registration, demo people and personal data (used by tests/profile.test.mjs and
+// tests/zz-no-plaintext.test.mjs).
+
+/** The password every test account gets (passes the portal's policy). */
+export const PASSWORD = 'Зелёный-Чайник#42';
+
+/** The SMS with a code, as the portal sends it for registration and for a new contact. */
+export const CODE_SMS = /^Код подтверждения: (\d{6})\. Никому не сообщайте его\. Госуслуги$/;
+
+/** `+7 912 345-67-89` (or any spelling) → `+79123456789`. */
+export function e164(phone) {
+  const digits = phone.replace(/\D/g, '');
+  return `+7${digits.slice(-10)}`;
+}
+
+/** `+79123456789` → `+7 912 345-67-89`, as the portal shows a number. */
+export function shownPhone(phone) {
+  const d = e164(phone).slice(2);
+  return `+7 ${d.slice(0, 3)} ${d.slice(3, 6)}-${d.slice(6, 8)}-${d.slice(8, 10)}`;
+}
+
+/** `+79123456789` → `+7 912 ***-**-89`, as the portal masks a number. */
+export function maskedPhone(phone) {
+  const d = e164(phone).slice(2);
+  return `+7 ${d.slice(0, 3)} ***-**-${d.slice(8, 10)}`;
+}
+
+/**
+ * Wait until `count` SMS have gone to `phone` (E.164) and return the code in the newest one.
+ */
+export async function waitForSmsCode(baseUrl, phone, count = 1) {
+  const list = await waitForOutbox(
+    baseUrl,
+    (l) => {
+      const found = smsTo(l, phone);
+      return found.length >= count ? found : null;
+    },
+    { what: `${count} SMS to ${phone}` },
+  );
+  assert.equal(list.length, count, `SMS to ${phone}: ${JSON.stringify(list, null, 2)}`);
+  const m = list[0].body.match(CODE_SMS);
+  assert.ok(m, `the newest SMS to ${phone} has no code: «${list[0].body}»`);
+  return m[1];
+}
+
+/** Wait for an e-mail to `address` (lowercase) whose subject is `subject`; newest first. */
+export async function waitForEmail(baseUrl, address, subject, { count = 1 } = {}) {
+  const list = await waitForOutbox(
+    baseUrl,
+    (l) => {
+      const found = l.filter((m) => m.channel === 'email' && m.to === address && m.subject === subject);
+      return found.length >= count ? found : null;
+    },
+    { what: `${count} e-mail(s) «${subject}» to ${address}` },
+  );
+  return list[0];
+}
+
+/** Fill and submit step 3 (password, confirmation, consent); returns the response. */
+export async function submitRegistrationPassword(page, { password = PASSWORD, confirmation = password, consent = true } = {}) {
+  await page.locator('#password').fill(password);
+  await page.locator('#password_confirmation').fill(confirmation);
+  await page.locator('#consent').setChecked(consent);
+  return submitAndWait(page, 'Зарегистрироваться');
+}
+
+/**
+ * Register a person by phone in `page` (a fresh context): /register with the name and phone,
+ * the SMS code from the outbox, the password → the cabinet. `person` has last_name, first_name,
+ * middle_name and phone (any spelling). Sends one code. `smsBefore`: SMS to that phone already
+ * in the outbox (the new code is the next one).
+ */
+export async function registerByPhone(page, baseUrl, person, { smsBefore = 0 } = {}) {
+  await page.goto(`${baseUrl}/register`);
+  await fillRegistration(page, { ...person, email: '' });
+  await submitAndWait(page, 'Продолжить');
+  assert.equal(new URL(page.url()).pathname, '/register/confirm', `step 1 for ${person.last_name} led to ${page.url()}`);
+  const code = await waitForSmsCode(baseUrl, e164(person.phone), smsBefore + 1);
+  await page.getByLabel('Код из SMS', { exact: true }).fill(code);
+  await submitAndWait(page, 'Подтвердить');
+  assert.equal(new URL(page.url()).pathname, '/register/password', `the code for ${person.last_name} led to ${page.url()}`);
+  const response = await submitRegistrationPassword(page);
+  assert.equal(new URL(page.url()).pathname, '/cabinet', `registration of ${person.last_name} ended at ${page.url()}`);
+  return response;
+}
+
+/**
+ * Register a person by e-mail in `page`: /register with the name and e-mail, the link from the
+ * outbox (opened in the same tab), «Подтвердить адрес», the password → the cabinet. Sends one link.
+ */
+export async function registerByEmail(page, baseUrl, person) {
+  await page.goto(`${baseUrl}/register`);
+  await fillRegistration(page, { ...person, phone: '' });
+  await submitAndWait(page, 'Продолжить');
+  assert.equal(new URL(page.url()).pathname, '/register/confirm', `step 1 for ${person.last_name} led to ${page.url()}`);
+  const address = person.email.toLowerCase();
+  const letter = await waitForEmail(baseUrl, address, 'Подтверждение регистрации');
+  const found = letter.body.match(/https?:\/\/\S+\/register\/email\/[0-9a-f]{64}/);
+  assert.ok(found, `no registration link in «${letter.body}»`);
+  await page.goto(found[0]);
+  await submitAndWait(page, 'Подтвердить адрес');
+  assert.equal(new URL(page.url()).pathname, '/register/password', `the link for ${address} led to ${page.url()}`);
+  const response = await submitRegistrationPassword(page);
+  assert.equal(new URL(page.url()).pathname, '/cabinet', `registration of ${address} ended at ${page.url()}`);
+  return response;
+}
+
+/** The demo page's summary-list labels → the personal-data form's field ids. */
+export const DEMO_FIELDS = {
+  'Пол': 'sex_label',
+  'Дата рождения': 'birth_date',
+  'Место рождения': 'birth_place',
+  'Паспорт: серия и номер': 'passport',
+  'Дата выдачи': 'passport_issued_on',
+  'Кем выдан': 'passport_issuer',
+  'Код подразделения': 'division_code',
+  'СНИЛС': 'snils',
+  'ИНН': 'inn',
+  'Адрес регистрации': 'address',
+};
+
+/**
+ * The synthetic people of /demo (development mode), read from the page in `page`: for each,
+ * the name parts, `outcome` («Результат проверки»), `sex` ('male' | 'female'), `sex_label`,
+ * and the form's values by field id (passport_series, passport_number, …).
+ */
+export async function readDemoPeople(page, baseUrl) {
+  const response = await page.goto(`${baseUrl}/demo`);
+  assert.equal(response.status(), 200, `/demo answered ${response.status()}`);
+  const raw = await page.evaluate(() => {
+    const squash = (t) => t.replace(/\s+/g, ' ').trim();
+    return [...document.querySelectorAll('main h2')].map((h2) => {
+      const person = { name: squash(h2.textContent), outcome: '', rows: {} };
+      for (let el = h2.nextElementSibling; el && el.tagName !== 'H2'; el = el.nextElementSibling) {
+        const text = squash(el.textContent);
+        if (el.tagName === 'P' && text.startsWith('Результат проверки:')) {
+          person.outcome = text.replace(/^Результат проверки:\s*/, '');
+        }
+        if (el.tagName === 'DL') {
+          for (const dt of el.querySelectorAll('dt')) {
+            const dd = dt.nextElementSibling;
+            if (dd && dd.tagName === 'DD') person.rows[squash(dt.textContent)] = squash(dd.textContent);
+          }
+        }
+      }
+      return person;
+    });
+  });
+  const people = raw
+    .filter((p) => p.outcome)
+    .map((p) => {
+      const [last_name, first_name, ...rest] = p.name.split(' ');
+      const person = { name: p.name, last_name, first_name, middle_name: rest.join(' '), outcome: p.outcome };
+      for (const [label, key] of Object.entries(DEMO_FIELDS)) {
+        assert.ok(label in p.rows, `/demo: ${p.name} has no «${label}»: ${JSON.stringify(p.rows)}`);
+        person[key] = p.rows[label];
+      }
+      const passport = person.passport.match(/^(\d{2}) ?(\d{2}) (\d{6})$/);
+      assert.ok(passport, `/demo: ${p.name}: passport «${person.passport}» is not «SSSS NNNNNN»`);
+      person.passport_series = `${passport[1]}${passport[2]}`;
+      person.passport_number = passport[3];
+      assert.ok(['Мужской', 'Женский'].includes(person.sex_label), `/demo: ${p.name}: sex «${person.sex_label}»`);
+      person.sex = person.sex_label === 'Мужской' ? 'male' : 'female';
+      return person;
+    });
+  assert.ok(people.length > 0, '/demo lists no people');
+  return people;
+}
+
+/** The text fields of /profile/personal, by id, in the form's order. */
+export const PERSONAL_TEXT_FIELDS = [
+  'birth_date',
+  'birth_place',
+  'passport_series',
+  'passport_number',
+  'passport_issued_on',
+  'passport_issuer',
+  'division_code',
+  'snils',
+  'inn',
+  'address',
+];
+
+/**
+ * Fill /profile/personal with `data` (field id → value; `sex` 'male' | 'female' | '' for none —
+ * with '' no radio is touched, so none is checked on a fresh form).
+ */
+export async function fillPersonal(page, data) {
+  if (data.sex) {
+    await page.getByLabel(data.sex === 'male' ? 'Мужской' : 'Женский', { exact: true }).check();
+  }
+  for (const id of PERSONAL_TEXT_FIELDS) await page.locator(`#${id}`).fill(data[id] ?? '');
+}
+
+/** The current values of /profile/personal: the text fields and the checked sex ('' if none). */
+export async function personalValues(page) {
+  const values = {
+    sex: await page.evaluate(() => document.querySelector('input[name="sex"]:checked')?.value ?? ''),
+  };
+  for (const id of PERSONAL_TEXT_FIELDS) values[id] = await page.locator(`#${id}`).inputValue();
+  return values;
+}
+
+/**
+ * Errors next to the fields on a form page: field id (the first input of the form group that
+ * shows an `.error-message`) → { text, described } where `described` says whether the input, or
+ * for a radio group its fieldset, is aria-described by that message; and the summary's links.
+ */
+export async function fieldErrors(page) {
+  return page.evaluate(() => {
+    const clean = (t) => t.replace(/\s+/g, ' ').replace(/^\s*Ошибка:\s*/, '').trim();
+    const fields = {};
+    for (const msg of document.querySelectorAll('main form .error-message')) {
+      const group = msg.closest('.form-group');
+      const input = group?.querySelector('input, select, textarea');
+      const id = input?.id || `(no field for «${clean(msg.textContent)}»)`;
+      const owner = input?.type === 'radio' ? input.closest('fieldset') : input;
+      const described = ((owner && owner.getAttribute('aria-describedby')) || '').split(/\s+/).includes(msg.id);
+      const r = msg.getBoundingClientRect();
+      fields[id] = { text: clean(msg.textContent), described: Boolean(msg.id) && described, visible: r.width > 0 && r.height > 0 };
+    }
+    const summary = document.querySelector('.error-summary');
+    return {
+      fields,
+      summary: summary
+        ? {
+            title: summary.querySelector('h2')?.textContent.replace(/\s+/g, ' ').trim() ?? '',
+            links: [...summary.querySelectorAll('a')].map((a) => ({
+              href: a.getAttribute('href'),
+              text: a.textContent.replace(/\s+/g, ' ').trim(),
+            })),
+          }
+        : null,
+    };
+  });
+}

@@ -1,7 +1,7 @@
 // Starts the built portal binary on a free loopback port in a fresh temporary
 // working directory, so every test file gets its own database and dev keys.
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { createWriteStream, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -35,12 +35,22 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Start `uslugi serve --addr 127.0.0.1:<port>` and wait for GET /readyz to answer 200.
- * @returns {Promise<{ baseUrl: string, dataDir: string, stderr: () => string, stop: () => Promise<void> }>}
+ *
+ * Options:
+ * - `keepDir: true` — `stop()` leaves the temporary directory (data directory, log) in place so
+ *   the test can read it afterwards; the test then calls `remove()` (also done at process exit).
+ * - `logFile: true` — the server's stdout and stderr, as written, also go to `<workDir>/server.log`
+ *   (`logPath`), outside the data directory; the file is complete once `stop()` resolves.
+ * - `env` — extra environment variables for the server.
+ * @returns {Promise<{ baseUrl: string, workDir: string, dataDir: string, logPath: string | null,
+ *   stderr: () => string, stop: () => Promise<{ code: number | null, signal: string | null }>,
+ *   remove: () => Promise<void> }>}
  */
-export async function startServer() {
+export async function startServer({ keepDir = false, logFile = false, env: extraEnv = {} } = {}) {
   const bin = binaryPath();
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'uslugi-e2e-'));
   const dataDir = path.join(workDir, 'data');
+  const logPath = logFile ? path.join(workDir, 'server.log') : null;
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
 
@@ -54,6 +64,7 @@ export async function startServer() {
   delete env.USLUGI_CONFIG;
   delete env.USLUGI_PRODUCTION;
   delete env.USLUGI_KEYS_FILE;
+  Object.assign(env, extraEnv);
 
   const child = spawn(bin, ['serve', '--addr', `127.0.0.1:${port}`], {
     cwd: workDir,
@@ -62,7 +73,9 @@ export async function startServer() {
   });
 
   let output = '';
+  const log = logPath ? createWriteStream(logPath) : null;
   const keep = (chunk) => {
+    log?.write(chunk);
     output += chunk.toString();
     if (output.length > 200_000) output = output.slice(-100_000);
   };
@@ -83,6 +96,16 @@ export async function startServer() {
     });
   });
 
+  // Both pipes drained (the child has exited and everything it wrote was read): close the log.
+  // (At most 2 s after the exit: a grandchild holding the pipes open must not hang the test.)
+  const drained = Promise.race([
+    Promise.all([child.stdout, child.stderr].map((s) => new Promise((resolve) => s.once('close', resolve)))),
+    exitPromise.then(() => new Promise((resolve) => setTimeout(resolve, 2000).unref())),
+  ]);
+  const logClosed = log
+    ? drained.then(() => new Promise((resolve) => log.end(resolve)))
+    : Promise.resolve();
+
   // If the test process dies without calling stop(), do not leave the server or its files behind.
   const onExit = () => {
     if (!exited) child.kill('SIGKILL');
@@ -96,6 +119,7 @@ export async function startServer() {
 
   const cleanup = async () => {
     process.removeListener('exit', onExit);
+    await logClosed;
     await rm(workDir, { recursive: true, force: true }).catch(() => {});
   };
 
@@ -132,19 +156,30 @@ export async function startServer() {
   let stopped = false;
   return {
     baseUrl,
+    workDir,
     dataDir,
+    logPath,
     stderr: () => output,
+    /** SIGTERM (SIGKILL after 10 s), wait for the exit; remove the directory unless keepDir. */
     async stop() {
-      if (stopped) return;
-      stopped = true;
-      if (!exited) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => {
-          if (!exited) child.kill('SIGKILL');
-        }, STOP_TIMEOUT_MS);
-        await exitPromise;
-        clearTimeout(timer);
+      if (!stopped) {
+        stopped = true;
+        if (!exited) {
+          child.kill('SIGTERM');
+          const timer = setTimeout(() => {
+            if (!exited) child.kill('SIGKILL');
+          }, STOP_TIMEOUT_MS);
+          await exitPromise;
+          clearTimeout(timer);
+        }
+        await logClosed;
+        if (!keepDir) await cleanup();
       }
+      return exited;
+    },
+    /** Stop if still running, and remove the temporary directory (for keepDir servers). */
+    async remove() {
+      await this.stop();
       await cleanup();
     },
   };

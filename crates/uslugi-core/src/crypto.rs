@@ -234,6 +234,59 @@ impl DataCipher {
         Ok(format!("{}:{}", self.active, B64.encode(out)))
     }
 
+    /// Encrypts bytes (files): `<key id>:` then nonce ‖ ciphertext ‖ tag.
+    pub fn encrypt_bytes(&self, purpose: &str, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let aes = self
+            .keys
+            .get(&self.active)
+            .ok_or_else(|| CryptoError::UnknownKey(self.active.clone()))?;
+        let mut nonce = [0u8; 12];
+        getrandom::fill(&mut nonce).map_err(|_| CryptoError::Decrypt)?;
+        let ct = aes
+            .encrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: plaintext,
+                    aad: purpose.as_bytes(),
+                },
+            )
+            .map_err(|_| CryptoError::Decrypt)?;
+        let mut out = Vec::with_capacity(self.active.len() + 1 + 12 + ct.len());
+        out.extend_from_slice(self.active.as_bytes());
+        out.push(b':');
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&ct);
+        Ok(out)
+    }
+
+    /// Decrypts bytes made by [`DataCipher::encrypt_bytes`].
+    pub fn decrypt_bytes(&self, purpose: &str, data: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let colon = data
+            .iter()
+            .take(33)
+            .position(|b| *b == b':')
+            .ok_or(CryptoError::Decrypt)?;
+        let kid = std::str::from_utf8(&data[..colon]).map_err(|_| CryptoError::Decrypt)?;
+        let aes = self
+            .keys
+            .get(kid)
+            .ok_or_else(|| CryptoError::UnknownKey(kid.to_owned()))?;
+        let rest = &data[colon + 1..];
+        if rest.len() < 12 + 16 {
+            return Err(CryptoError::Decrypt);
+        }
+        let (nonce, ct) = rest.split_at(12);
+        let nonce: [u8; 12] = nonce.try_into().map_err(|_| CryptoError::Decrypt)?;
+        aes.decrypt(
+            &Nonce::from(nonce),
+            Payload {
+                msg: ct,
+                aad: purpose.as_bytes(),
+            },
+        )
+        .map_err(|_| CryptoError::Decrypt)
+    }
+
     /// Decrypts a value made by [`DataCipher::encrypt`] with the same purpose.
     pub fn decrypt(&self, purpose: &str, ciphertext: &str) -> Result<String, CryptoError> {
         let (kid, b64) = ciphertext.split_once(':').ok_or(CryptoError::Decrypt)?;

@@ -11,6 +11,7 @@ pub mod profile;
 pub mod registration;
 pub mod registries;
 pub mod support;
+pub mod uploads;
 pub mod worker;
 
 pub use config::{Config, Mode};

@@ -13,6 +13,7 @@ pub mod migration;
 pub mod outbox;
 pub mod personal_data;
 pub mod sessions;
+pub mod uploads;
 pub mod verifications;
 
 pub use db::{Backend, Db, StoreError, connect, now_ms};

@@ -32,6 +32,8 @@ pub struct AppState {
     pub metrics: metrics::Metrics,
     /// Password hasher (bounded concurrency).
     pub passwords: uslugi_core::passwords::Passwords,
+    /// Where uploaded files live (encrypted).
+    pub objects: Arc<dyn uslugi_core::uploads::ObjectStore>,
 }
 
 impl AppState {
@@ -45,7 +47,11 @@ impl AppState {
         keys: Keys,
     ) -> Result<AppState, uslugi_core::passwords::PasswordHashError> {
         let passwords = uslugi_core::passwords::Passwords::new(&config.auth)?;
+        let objects = Arc::new(uslugi_core::uploads::LocalDirStore::new(
+            config.data_dir.join("objects"),
+        ));
         Ok(AppState {
+            objects,
             db,
             config: Arc::new(config),
             keys,

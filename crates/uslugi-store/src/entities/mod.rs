@@ -10,4 +10,5 @@ pub mod jobs;
 pub mod outbox;
 pub mod personal_data;
 pub mod sessions;
+pub mod uploads;
 pub mod verifications;

@@ -7,6 +7,7 @@ use sea_orm_migration::prelude::*;
 mod m0001_foundation;
 mod m0002_accounts;
 mod m0003_personal_data;
+mod m0004_uploads;
 
 /// Runs the migrations in order.
 #[derive(Debug)]
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_foundation::Migration),
             Box::new(m0002_accounts::Migration),
             Box::new(m0003_personal_data::Migration),
+            Box::new(m0004_uploads::Migration),
         ]
     }
 }

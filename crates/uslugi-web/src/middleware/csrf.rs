@@ -101,6 +101,20 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         }
         return AppError::Csrf("token mismatch").into_response();
     }
+    if content_type.starts_with("multipart/form-data") {
+        // A file form cannot put the token in a header without script and the body is too big to
+        // buffer here, so its action URL carries the token (same-origin, no-referrer policy
+        // keeps it from leaking).
+        let given = req.uri().query().and_then(|q| {
+            serde_urlencoded::from_str::<Vec<(String, String)>>(q)
+                .ok()
+                .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == FIELD).map(|(_, v)| v))
+        });
+        return match given {
+            Some(given) if tokens_match(&expected, &given) => next.run(req).await,
+            _ => AppError::Csrf("token mismatch").into_response(),
+        };
+    }
     if !content_type.starts_with("application/x-www-form-urlencoded") {
         return AppError::Csrf("form without token").into_response();
     }

@@ -37,7 +37,13 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response:
 /// Wraps the router in the stack.
 pub fn wrap(router: Router, state: AppState) -> Router {
     let timeout = Duration::from_secs(state.config.web.request_timeout_secs);
-    let limit = state.config.web.body_limit_bytes;
+    // The outer limit admits an upload; forms are held to `body_limit_bytes` by the CSRF
+    // middleware and by `DefaultBodyLimit` on the router.
+    let limit = state
+        .config
+        .web
+        .body_limit_bytes
+        .max(uslugi_core::uploads::MAX_BYTES + 64 * 1024);
     router
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(from_fn_with_state(state.clone(), csrf::layer))

@@ -51,6 +51,13 @@ pub fn router(state: AppState) -> Router {
         .route("/cabinet", get(cabinet::get))
         .route("/profile/personal", get(profile::get).post(profile::post))
         .route("/profile/personal/status", get(profile::status))
+        .route(
+            "/profile/personal/scan",
+            post(profile::scan_post).layer(axum::extract::DefaultBodyLimit::max(
+                uslugi_core::uploads::MAX_BYTES + 64 * 1024,
+            )),
+        )
+        .route("/profile/uploads/{id}", get(profile::upload_get))
         .route("/profile/contacts", get(contacts::list))
         .route(
             "/profile/contacts/confirm",
@@ -71,7 +78,9 @@ pub fn router(state: AppState) -> Router {
             .route("/dev/outbox", get(dev::outbox_page))
             .route("/dev/outbox.json", get(dev::outbox_json));
     }
-    r.route_layer(from_fn(metrics::track))
+    let form_limit = state.config.web.body_limit_bytes;
+    r.layer(axum::extract::DefaultBodyLimit::max(form_limit))
+        .route_layer(from_fn(metrics::track))
         .fallback(|| async { AppError::NotFound })
         .with_state(state)
 }

@@ -3,11 +3,15 @@
 use askama::Template;
 use axum::{
     Form,
-    extract::{State, rejection::FormRejection},
+    extract::{Multipart, Path, State, multipart::MultipartRejection, rejection::FormRejection},
+    http::{HeaderValue, header},
     response::{Html, IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
-use uslugi_core::profile::{self, PassportData, PersonalData, ProfileError, ProfileState};
+use uslugi_core::{
+    profile::{self, PassportData, PersonalData, ProfileError, ProfileState},
+    uploads,
+};
 use uslugi_domain::{AgeLimits, BirthDate, Date, Inn, Passport, PassportInput, Snils};
 use uuid::Uuid;
 
@@ -64,7 +68,22 @@ struct FormPage {
     form: PersonalForm,
     errors: FieldErrors,
     rejected: bool,
+    scan: Option<ScanView>,
+    scan_error: Option<String>,
+    flash: Option<String>,
 }
+
+/// The uploaded scan as the page shows it: «Паспорт.jpg, JPG, 84 КБ».
+#[derive(Debug)]
+struct ScanView {
+    id: Uuid,
+    name: String,
+    label: &'static str,
+    size: String,
+}
+
+/// Purpose name of passport scans.
+const SCAN: &str = "passport_scan";
 
 #[derive(Debug, Template)]
 #[template(path = "profile/personal_pending.html")]
@@ -103,13 +122,17 @@ pub async fn get(State(state): State<AppState>, session: Session) -> Result<Resp
         .await
         .map_err(AppError::internal)?;
     Ok(match st {
-        ProfileState::Empty => form_page(
-            &state,
-            &session,
-            PersonalForm::default(),
-            FieldErrors::default(),
-            false,
-        )?,
+        ProfileState::Empty => {
+            form_page(
+                &state,
+                &session,
+                PersonalForm::default(),
+                FieldErrors::default(),
+                false,
+                None,
+            )
+            .await?
+        }
         ProfileState::Pending(_) => pending_page(&state, &session)?,
         ProfileState::Verified(d) => verified_page(&state, &session, &d)?,
         ProfileState::Failed(d, failures) => {
@@ -117,25 +140,51 @@ pub async fn get(State(state): State<AppState>, session: Session) -> Result<Resp
             for f in failures {
                 errors.add(f.field(), f.message());
             }
-            form_page(&state, &session, PersonalForm::from_data(&d), errors, true)?
+            form_page(
+                &state,
+                &session,
+                PersonalForm::from_data(&d),
+                errors,
+                true,
+                None,
+            )
+            .await?
         }
     })
 }
 
-fn form_page(
+async fn form_page(
     state: &AppState,
     session: &Session,
     form: PersonalForm,
     errors: FieldErrors,
     rejected: bool,
+    scan_error: Option<String>,
 ) -> Result<Response, AppError> {
+    let Some(account_id) = session.account_id() else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let scan = uploads::latest(&state.db, &state.keys, account_id, SCAN)
+        .await
+        .map_err(AppError::internal)?
+        .map(|u| ScanView {
+            id: u.id,
+            name: u.file_name,
+            label: u.kind_label,
+            size: uploads::human_size(u.size),
+        });
+    let flash = session.get::<String>("flash");
+    session.remove("flash");
+    let has_errors = (!errors.is_empty() && !rejected) || scan_error.is_some();
     let page = FormPage {
-        layout: signed_in_layout(state, session, "Личные данные")
-            .with_errors(!errors.is_empty() && !rejected),
+        layout: signed_in_layout(state, session, "Личные данные").with_errors(has_errors),
         csrf_token: session.csrf_token(state),
         form,
         errors,
         rejected,
+        scan,
+        scan_error,
+        flash,
     };
     Ok(Html(render(&page)?).into_response())
 }
@@ -327,7 +376,136 @@ pub async fn post(
             Err(e) => return Err(AppError::internal(e)),
         }
     }
-    form_page(&state, &session, form, errors, false)
+    form_page(&state, &session, form, errors, false, None).await
+}
+
+/// `POST /profile/personal/scan?csrf_token=…` — the signed-in person: a scan or photo of the
+/// passport page (multipart field `file`).
+pub async fn scan_post(
+    State(state): State<AppState>,
+    session: Session,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, AppError> {
+    let Some(account_id) = signed_in(&session) else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let mut multipart = multipart.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    let mut file: Option<(String, Vec<u8>)> = None;
+    let mut refused = None;
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) if field.name() == Some("file") => {
+                let name = field.file_name().unwrap_or_default().to_owned();
+                match field.bytes().await {
+                    Ok(bytes) if name.is_empty() && bytes.is_empty() => {}
+                    Ok(bytes) => file = Some((name, bytes.to_vec())),
+                    Err(_) => refused = Some(uploads::FileError::TooLarge),
+                }
+            }
+            Ok(Some(_)) => {}
+            Ok(None) => break,
+            Err(_) => {
+                refused = Some(uploads::FileError::TooLarge);
+                break;
+            }
+        }
+    }
+    let result = match (refused, file) {
+        (Some(e), _) => Err(e.to_string()),
+        (None, None) => Err(uploads::FileError::Missing.to_string()),
+        (None, Some((name, bytes))) => {
+            match uploads::save(
+                &state.db,
+                &state.keys,
+                state.objects.as_ref(),
+                account_id,
+                SCAN,
+                &name,
+                &bytes,
+            )
+            .await
+            {
+                Ok(_) => Ok(()),
+                Err(uploads::UploadError::File(e)) => Err(e.to_string()),
+                Err(e) => return Err(AppError::internal(e)),
+            }
+        }
+    };
+    match result {
+        Ok(()) => {
+            session.insert(&state, "flash", &"Скан паспорта загружен");
+            Ok(Redirect::to("/profile/personal").into_response())
+        }
+        Err(message) => {
+            let st = profile::state(&state.db, &state.keys, account_id)
+                .await
+                .map_err(AppError::internal)?;
+            let form = match &st {
+                ProfileState::Failed(d, _)
+                | ProfileState::Verified(d)
+                | ProfileState::Pending(d) => PersonalForm::from_data(d),
+                ProfileState::Empty => PersonalForm::default(),
+            };
+            let mut resp = form_page(
+                &state,
+                &session,
+                form,
+                FieldErrors::default(),
+                false,
+                Some(message),
+            )
+            .await?;
+            *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(resp)
+        }
+    }
+}
+
+/// `GET /profile/uploads/{id}` — the owner of the file only; anyone else gets 404.
+pub async fn upload_get(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<Uuid>,
+) -> Result<Response, AppError> {
+    let Some(account_id) = signed_in(&session) else {
+        return Err(AppError::NotFound);
+    };
+    let (content_type, name, bytes) = uploads::read(
+        &state.db,
+        &state.keys,
+        state.objects.as_ref(),
+        account_id,
+        id,
+    )
+    .await
+    .map_err(AppError::internal)?
+    .ok_or(AppError::NotFound)?;
+    let mut resp = bytes.into_response();
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&content_type) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    // RFC 6266: the ASCII fallback plus the UTF-8 name.
+    let encoded: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"scan\"; filename*=UTF-8''{encoded}"
+    )) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    Ok(resp)
 }
 
 /// `GET /profile/personal/status` — the signed-in person: the check state as JSON, for the

@@ -1,0 +1,45 @@
+//! Upload metadata rows.
+
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+};
+use uuid::Uuid;
+
+use crate::{StoreError, entities::uploads};
+
+/// A stored upload (the file name is ciphertext).
+pub type UploadRow = uploads::Model;
+
+/// Inserts an upload.
+pub async fn insert(db: &impl ConnectionTrait, row: UploadRow) -> Result<(), StoreError> {
+    uploads::Entity::insert(row.into_active_model())
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// An upload of an account (none if it is someone else's).
+pub async fn find_for_account(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    account_id: Uuid,
+) -> Result<Option<UploadRow>, StoreError> {
+    Ok(uploads::Entity::find_by_id(id)
+        .filter(uploads::Column::AccountId.eq(account_id))
+        .one(db)
+        .await?)
+}
+
+/// The newest upload of an account for a purpose.
+pub async fn latest(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+    purpose: &str,
+) -> Result<Option<UploadRow>, StoreError> {
+    Ok(uploads::Entity::find()
+        .filter(uploads::Column::AccountId.eq(account_id))
+        .filter(uploads::Column::Purpose.eq(purpose))
+        .order_by_desc(uploads::Column::CreatedAt)
+        .one(db)
+        .await?)
+}
