@@ -2,6 +2,7 @@
 //! every response passes through (security headers, request ids, sessions, CSRF, limits,
 //! metrics).
 
+pub mod api;
 pub mod assets;
 pub mod error;
 pub mod forms;

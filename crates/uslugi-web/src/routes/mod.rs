@@ -79,7 +79,8 @@ pub fn router(state: AppState) -> Router {
             .route("/dev/outbox.json", get(dev::outbox_json));
     }
     let form_limit = state.config.web.body_limit_bytes;
-    r.layer(axum::extract::DefaultBodyLimit::max(form_limit))
+    r.merge(crate::api::routes())
+        .layer(axum::extract::DefaultBodyLimit::max(form_limit))
         .route_layer(from_fn(metrics::track))
         .fallback(|| async { AppError::NotFound })
         .with_state(state)

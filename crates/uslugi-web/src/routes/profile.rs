@@ -240,7 +240,7 @@ fn verified_page(
     Ok(Html(render(&page)?).into_response())
 }
 
-fn parse(form: &PersonalForm, errors: &mut FieldErrors) -> Option<PersonalData> {
+pub(crate) fn parse(form: &PersonalForm, errors: &mut FieldErrors) -> Option<PersonalData> {
     let today = today();
     let sex = match form.sex.as_str() {
         "male" | "female" => Some(form.sex.clone()),

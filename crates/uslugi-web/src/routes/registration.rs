@@ -68,7 +68,7 @@ pub fn client_ip(state: &AppState, peer: std::net::SocketAddr, headers: &HeaderM
     peer.ip().to_string()
 }
 
-fn ctx(state: &AppState) -> registration::Ctx<'_> {
+pub(crate) fn ctx(state: &AppState) -> registration::Ctx<'_> {
     registration::Ctx {
         db: &state.db,
         keys: &state.keys,
@@ -98,7 +98,10 @@ pub async fn start_get(
     Ok(Html(render(&page)?).into_response())
 }
 
-fn parse_start(form: &StartForm, errors: &mut FieldErrors) -> Option<(StoredName, Contact)> {
+pub(crate) fn parse_start(
+    form: &StartForm,
+    errors: &mut FieldErrors,
+) -> Option<(StoredName, Contact)> {
     let middle = Some(form.middle_name.as_str()).filter(|m| !m.trim().is_empty());
     let name = match PersonName::parse(&form.last_name, &form.first_name, middle) {
         Ok(n) => Some(n),

@@ -1,0 +1,237 @@
+//! `/api/v1/me`: the signed-in account, its personal data and contacts.
+
+use axum::{
+    Json,
+    extract::{ConnectInfo, Path, State, rejection::JsonRejection},
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+use uslugi_core::{
+    accounts::{self, Contact},
+    contacts::{self, ContactError},
+    profile::{self, ProfileError, ProfileState},
+    registration::RegistrationError,
+};
+use uslugi_domain::{Email, Phone, format_count, plural};
+use uuid::Uuid;
+
+use super::{Problem, bad_json};
+use crate::{
+    AppState,
+    forms::FieldErrors,
+    routes::{
+        profile::{PersonalForm, parse},
+        registration::{client_ip, ctx},
+    },
+    session::Session,
+};
+
+fn signed_in(session: &Session) -> Result<Uuid, Problem> {
+    session
+        .account_id()
+        .ok_or_else(|| Problem::new(StatusCode::UNAUTHORIZED, "Войдите в личный кабинет"))
+}
+
+/// `GET /api/v1/me` — the signed-in person.
+pub async fn get(State(state): State<AppState>, session: Session) -> Result<Response, Problem> {
+    let id = signed_in(&session)?;
+    let account = accounts::load(&state.db, &state.keys, id)
+        .await
+        .map_err(Problem::internal)?
+        .ok_or_else(|| Problem::new(StatusCode::UNAUTHORIZED, "Войдите в личный кабинет"))?;
+    let mut phone = None;
+    let mut email = None;
+    for c in &account.contacts {
+        match c {
+            Contact::Phone(p) => phone = Some(p.as_e164().to_owned()),
+            Contact::Email(e) => email = Some(e.as_str().to_owned()),
+        }
+    }
+    Ok(Json(serde_json::json!({
+        "id": id,
+        "last_name": account.name.last,
+        "first_name": account.name.first,
+        "middle_name": account.name.middle,
+        "level": account.level.as_str(),
+        "phone": phone,
+        "email": email,
+    }))
+    .into_response())
+}
+
+/// `GET /api/v1/me/personal-data` — the signed-in person.
+pub async fn personal_get(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Response, Problem> {
+    let id = signed_in(&session)?;
+    let st = profile::state(&state.db, &state.keys, id)
+        .await
+        .map_err(Problem::internal)?;
+    let (name, data, failures) = match st {
+        ProfileState::Empty => ("empty", None, Vec::new()),
+        ProfileState::Pending(d) => ("pending", Some(d), Vec::new()),
+        ProfileState::Verified(d) => ("verified", Some(d), Vec::new()),
+        ProfileState::Failed(d, f) => ("failed", Some(d), f),
+    };
+    let errors: Vec<_> = failures
+        .iter()
+        .map(|f| serde_json::json!({ "field": f.field(), "message": f.message() }))
+        .collect();
+    Ok(Json(serde_json::json!({ "state": name, "data": data, "errors": errors })).into_response())
+}
+
+/// `PUT /api/v1/me/personal-data` — the signed-in person: «Отправить на проверку».
+pub async fn personal_put(
+    State(state): State<AppState>,
+    session: Session,
+    body: Result<Json<PersonalForm>, JsonRejection>,
+) -> Result<Response, Problem> {
+    let id = signed_in(&session)?;
+    let Json(form) = body.map_err(bad_json)?;
+    let mut errors = FieldErrors::default();
+    let Some(data) = parse(&form, &mut errors) else {
+        return Err(Problem::fields(&errors));
+    };
+    match profile::submit(&state.db, &state.keys, &state.config, id, data).await {
+        Ok(()) => Ok((
+            StatusCode::ACCEPTED,
+            Json(serde_json::json!({ "state": "pending" })),
+        )
+            .into_response()),
+        Err(ProfileError::Pending) => Err(Problem::new(
+            StatusCode::CONFLICT,
+            "Данные уже на проверке. Дождитесь результата",
+        )),
+        Err(ProfileError::SnilsTaken) => Err(Problem::field(
+            "snils",
+            "Этот СНИЛС указан в другой учётной записи. Если он ваш, обратитесь в центр обслуживания с паспортом",
+        )),
+        Err(ProfileError::InnTaken) => Err(Problem::field(
+            "inn",
+            "Этот ИНН указан в другой учётной записи. Если он ваш, обратитесь в центр обслуживания с паспортом",
+        )),
+        Err(e) => Err(Problem::internal(e)),
+    }
+}
+
+/// A new contact as posted.
+#[derive(Debug, Deserialize)]
+pub struct ContactBody {
+    #[serde(default)]
+    phone: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+}
+
+/// `POST /api/v1/me/contacts` — the signed-in person: sends a code to a new phone or e-mail.
+pub async fn contact_start(
+    State(state): State<AppState>,
+    session: Session,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    body: Result<Json<ContactBody>, JsonRejection>,
+) -> Result<Response, Problem> {
+    let id = signed_in(&session)?;
+    let Json(body) = body.map_err(bad_json)?;
+    let (field, contact) = match (body.phone, body.email) {
+        (Some(p), None) => (
+            "phone",
+            Phone::parse(&p)
+                .map(Contact::Phone)
+                .map_err(|e| Problem::field("phone", e.to_string()))?,
+        ),
+        (None, Some(e)) => (
+            "email",
+            Email::parse(&e)
+                .map(Contact::Email)
+                .map_err(|e| Problem::field("email", e.to_string()))?,
+        ),
+        _ => {
+            return Err(Problem::field(
+                "phone",
+                "Укажите что-то одно: phone или email",
+            ));
+        }
+    };
+    let verification =
+        contacts::start(ctx(&state), id, contact, &client_ip(&state, peer, &headers))
+            .await
+            .map_err(|e| match e {
+                ContactError::AlreadyYours => {
+                    Problem::field(field, "Этот контакт уже указан в вашей учётной записи")
+                }
+                ContactError::Flow(RegistrationError::TooManyCodes { retry_after_secs }) => {
+                    Problem::too_many(
+                        retry_after_secs,
+                        "Слишком много запросов кода. Попробуйте через час",
+                    )
+                }
+                other => Problem::internal(other),
+            })?;
+    let pending = contacts::pending(ctx(&state), id, verification)
+        .await
+        .map_err(Problem::internal)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({ "id": verification, "contact_taken": pending.taken })),
+    )
+        .into_response())
+}
+
+/// The code as posted.
+#[derive(Debug, Deserialize)]
+pub struct CodeBody {
+    #[serde(default)]
+    code: String,
+}
+
+/// `POST /api/v1/me/contacts/{id}/code` — the signed-in person.
+pub async fn contact_code(
+    State(state): State<AppState>,
+    session: Session,
+    Path(verification): Path<Uuid>,
+    body: Result<Json<CodeBody>, JsonRejection>,
+) -> Result<Response, Problem> {
+    let id = signed_in(&session)?;
+    let Json(body) = body.map_err(bad_json)?;
+    let code = body.code.trim();
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Problem::field("code", "Введите код — 6 цифр"));
+    }
+    match contacts::confirm(ctx(&state), id, verification, code).await {
+        Ok(contact) => Ok(
+            Json(serde_json::json!({ "kind": contact.kind(), "confirmed": true })).into_response(),
+        ),
+        Err(ContactError::Flow(RegistrationError::WrongCode { left })) => {
+            let n = u64::try_from(left).unwrap_or(0);
+            Err(Problem::field(
+                "code",
+                format!(
+                    "Неверный код. {} {}",
+                    plural(n, "Осталась", "Осталось", "Осталось"),
+                    format_count(n, "попытка", "попытки", "попыток")
+                ),
+            ))
+        }
+        Err(ContactError::Flow(RegistrationError::CodeVoid)) => Err(Problem::field(
+            "code",
+            "Вы трижды ввели неверный код. Запросите новый код",
+        )),
+        Err(ContactError::Flow(RegistrationError::Expired)) => Err(Problem::field(
+            "code",
+            "Срок действия кода истёк. Запросите новый код",
+        )),
+        Err(ContactError::Flow(RegistrationError::NotFound)) => {
+            Err(Problem::new(StatusCode::NOT_FOUND, "Запрос не найден"))
+        }
+        Err(
+            ContactError::Flow(RegistrationError::AlreadyCompleted) | ContactError::AlreadyYours,
+        ) => Err(Problem::new(
+            StatusCode::CONFLICT,
+            "Контакт уже подтверждён",
+        )),
+        Err(e) => Err(Problem::internal(e)),
+    }
+}
