@@ -150,6 +150,25 @@ export const PAGES = [
     errorFields: ['last_name', 'first_name', 'phone'],
     open: openRegisterWithErrors,
   },
+  { name: 'login (empty)', status: 200, h1: 'Вход', open: (p, b) => p.goto(`${b}/login`) },
+  {
+    name: 'login (wrong password)',
+    status: 200,
+    h1: 'Вход',
+    errors: true,
+    errorFields: ['password'],
+    open: async (p, b) => {
+      await p.goto(`${b}/login`);
+      await p.fill('#login', '+7 912 999-99-99');
+      await p.fill('#password', 'Неверный-Пароль#1');
+      const [response] = await Promise.all([
+        p.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/login'),
+        p.getByRole('button', { name: 'Войти' }).click(),
+      ]);
+      await p.waitForLoadState('load');
+      return response;
+    },
+  },
   { name: 'feedback sent', status: 200, h1: 'Обращение отправлено', open: (p, b) => openFeedbackSent(p, b) },
   {
     name: 'dev outbox (with messages)',

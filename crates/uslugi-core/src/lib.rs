@@ -6,6 +6,7 @@ pub mod config;
 pub mod contacts;
 pub mod crypto;
 pub mod delivery;
+pub mod login;
 pub mod passwords;
 pub mod profile;
 pub mod registration;

@@ -153,3 +153,16 @@ pub async fn set_inn_blind(
         Err(e) => Err(e.into()),
     }
 }
+
+/// The account holding a verified SNILS (by blind index).
+pub async fn account_by_verified_snils(
+    db: &impl ConnectionTrait,
+    snils_blind: &str,
+) -> Result<Option<Uuid>, StoreError> {
+    Ok(personal_data::Entity::find()
+        .filter(personal_data::Column::SnilsBlind.eq(snils_blind))
+        .filter(personal_data::Column::State.eq(state::VERIFIED))
+        .one(db)
+        .await?
+        .map(|r| r.account_id))
+}

@@ -8,6 +8,7 @@ mod m0001_foundation;
 mod m0002_accounts;
 mod m0003_personal_data;
 mod m0004_uploads;
+mod m0005_login_attempts;
 
 /// Runs the migrations in order.
 #[derive(Debug)]
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_accounts::Migration),
             Box::new(m0003_personal_data::Migration),
             Box::new(m0004_uploads::Migration),
+            Box::new(m0005_login_attempts::Migration),
         ]
     }
 }

@@ -8,6 +8,7 @@
 
 mod me;
 mod registrations;
+mod sessions;
 
 use axum::{
     Json, Router,
@@ -163,6 +164,11 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/email-links/{token}",
             post(registrations::email_link),
+        )
+        .route("/api/v1/sessions", post(sessions::create))
+        .route(
+            "/api/v1/sessions/current",
+            axum::routing::delete(sessions::delete),
         )
         .route("/api/v1/me", get(me::get))
         .route(

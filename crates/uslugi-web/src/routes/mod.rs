@@ -5,6 +5,7 @@ pub mod contacts;
 pub mod demo;
 pub mod dev;
 pub mod home;
+pub mod login;
 pub mod ops;
 pub mod pages;
 pub mod profile;
@@ -48,6 +49,7 @@ pub fn router(state: AppState) -> Router {
             "/register/password",
             get(registration::password_get).post(registration::password_post),
         )
+        .route("/login", get(login::get).post(login::post))
         .route("/cabinet", get(cabinet::get))
         .route("/profile/personal", get(profile::get).post(profile::post))
         .route("/profile/personal/status", get(profile::status))

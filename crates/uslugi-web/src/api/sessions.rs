@@ -1,0 +1,68 @@
+//! `/api/v1/sessions`: signing in and out with the session cookie.
+
+use axum::{
+    Json,
+    extract::{ConnectInfo, State, rejection::JsonRejection},
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+use uslugi_core::login::{self, LoginError};
+
+use super::{Problem, bad_json};
+use crate::{AppState, routes::registration::client_ip, session::Session};
+
+/// Credentials as posted.
+#[derive(Debug, Deserialize)]
+pub struct Credentials {
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// `POST /api/v1/sessions` — anyone: signs in; the session cookie is replaced.
+pub async fn create(
+    State(state): State<AppState>,
+    session: Session,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    body: Result<Json<Credentials>, JsonRejection>,
+) -> Result<Response, Problem> {
+    let Json(c) = body.map_err(bad_json)?;
+    let ip = client_ip(&state, peer, &headers);
+    match login::login(
+        &state.db,
+        &state.keys,
+        &state.passwords,
+        &c.login,
+        &c.password,
+        &ip,
+    )
+    .await
+    {
+        Ok(id) => {
+            session.set_account(&state, Some(id));
+            Ok((
+                StatusCode::CREATED,
+                Json(serde_json::json!({ "account_id": id })),
+            )
+                .into_response())
+        }
+        Err(LoginError::Invalid) => Err(Problem::new(
+            StatusCode::UNAUTHORIZED,
+            crate::routes::login::INVALID,
+        )),
+        Err(LoginError::Throttled { retry_after_secs }) => Err(Problem::too_many(
+            retry_after_secs,
+            "Слишком много неудачных попыток входа. Попробуйте позже",
+        )),
+        Err(e) => Err(Problem::internal(e)),
+    }
+}
+
+/// `DELETE /api/v1/sessions/current` — anyone: signs out.
+pub async fn delete(session: Session) -> StatusCode {
+    session.destroy();
+    StatusCode::NO_CONTENT
+}

@@ -1,0 +1,127 @@
+//! `/login`: signing in with a phone, e-mail or SNILS and the password.
+
+use askama::Template;
+use axum::{
+    Form,
+    extract::{ConnectInfo, State, rejection::FormRejection},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{Html, IntoResponse, Redirect, Response},
+};
+use serde::Deserialize;
+use uslugi_core::login::{self, LoginError};
+
+use crate::{
+    AppError, AppState,
+    forms::FieldErrors,
+    layout::{Layout, render},
+    routes::registration::client_ip,
+    session::Session,
+};
+
+/// The one message for a wrong login or a wrong password.
+pub const INVALID: &str = "Неверный логин или пароль";
+
+#[derive(Debug, Template)]
+#[template(path = "login/index.html")]
+struct LoginPage {
+    layout: Layout,
+    csrf_token: String,
+    login: String,
+    errors: FieldErrors,
+}
+
+/// The form as posted.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct LoginForm {
+    login: String,
+    password: String,
+}
+
+fn page(
+    state: &AppState,
+    session: &Session,
+    login: String,
+    errors: FieldErrors,
+) -> Result<String, AppError> {
+    render(&LoginPage {
+        layout: Layout::new(state, "Вход").with_errors(!errors.is_empty()),
+        csrf_token: session.csrf_token(state),
+        login,
+        errors,
+    })
+}
+
+/// `GET /login` — anyone.
+pub async fn get(State(state): State<AppState>, session: Session) -> Result<Response, AppError> {
+    if session.account_id().is_some() {
+        return Ok(Redirect::to("/cabinet").into_response());
+    }
+    Ok(Html(page(
+        &state,
+        &session,
+        String::new(),
+        FieldErrors::default(),
+    )?)
+    .into_response())
+}
+
+/// `POST /login` — anyone. The session id is replaced on success (no fixation).
+pub async fn post(
+    State(state): State<AppState>,
+    session: Session,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    form: Result<Form<LoginForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let Form(form) = form.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    let mut errors = FieldErrors::default();
+    if form.login.trim().is_empty() {
+        errors.add("login", "Введите телефон, почту или СНИЛС");
+    }
+    if form.password.is_empty() {
+        errors.add("password", "Введите пароль");
+    }
+    if !errors.is_empty() {
+        return Ok(Html(page(&state, &session, form.login, errors)?).into_response());
+    }
+    let ip = client_ip(&state, peer, &headers);
+    match login::login(
+        &state.db,
+        &state.keys,
+        &state.passwords,
+        &form.login,
+        &form.password,
+        &ip,
+    )
+    .await
+    {
+        Ok(account_id) => {
+            session.set_account(&state, Some(account_id));
+            Ok(Redirect::to("/cabinet").into_response())
+        }
+        Err(LoginError::Invalid) => {
+            errors.add("password", INVALID);
+            Ok(Html(page(&state, &session, form.login, errors)?).into_response())
+        }
+        Err(LoginError::Throttled { retry_after_secs }) => {
+            errors.add(
+                "password",
+                format!(
+                    "Слишком много запросов: слишком много неудачных попыток входа. Попробуйте через {}",
+                    uslugi_domain::format_count(u64::try_from(retry_after_secs / 60).unwrap_or(15), "минуту", "минуты", "минут")
+                ),
+            );
+            let mut resp = (
+                StatusCode::TOO_MANY_REQUESTS,
+                Html(page(&state, &session, form.login, errors)?),
+            )
+                .into_response();
+            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                resp.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            Ok(resp)
+        }
+        Err(e) => Err(AppError::internal(e)),
+    }
+}

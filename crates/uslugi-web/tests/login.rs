@@ -1,0 +1,205 @@
+//! Signing in: phone, e-mail or SNILS; one answer for every failure; throttling; rotation.
+
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+
+use uslugi_testkit::{STRONG_PASSWORD, TestApp};
+
+async fn logout(app: &TestApp) {
+    let token = app.hidden_field("/cabinet", "csrf_token").await;
+    app.post_form("/logout", &[("csrf_token", &token)]).await;
+}
+
+async fn login(app: &TestApp, login: &str, password: &str) -> reqwest::Response {
+    let token = app.hidden_field("/login", "csrf_token").await;
+    app.post_form(
+        "/login",
+        &[
+            ("csrf_token", &token),
+            ("login", login),
+            ("password", password),
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_person_signs_in_with_any_spelling_of_the_phone_and_gets_a_new_session() {
+    let app = TestApp::spawn().await;
+    app.register_by_phone("Смирнова", "Анна", "+79120000501")
+        .await;
+    logout(&app).await;
+    assert_eq!(TestApp::location(&app.get("/cabinet").await), "/login");
+    let (status, page) = app.get_text("/login").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Телефон, почта или СНИЛС"));
+    let before = app.hidden_field("/login", "csrf_token").await;
+    let r = login(&app, "8 (912) 000-05-01", STRONG_PASSWORD).await;
+    assert_eq!(TestApp::location(&r), "/cabinet");
+    assert!(
+        r.headers()
+            .get("set-cookie")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("uslugi_session=")
+    );
+    assert_ne!(
+        app.hidden_field("/cabinet", "csrf_token").await,
+        before,
+        "new session, new token"
+    );
+    assert!(
+        app.get_text("/cabinet")
+            .await
+            .1
+            .contains("Здравствуйте, Анна!")
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_password_and_an_unknown_login_get_the_same_answer() {
+    let app = TestApp::spawn().await;
+    app.register_by_phone("Смирнова", "Анна", "+79120000502")
+        .await;
+    logout(&app).await;
+    app.get("/login").await;
+    let wrong = login(&app, "+79120000502", "Неверный-Пароль#1").await;
+    let (ws, wrong_cookie) = (wrong.status(), wrong.headers().get("set-cookie").cloned());
+    let wrong_body = wrong.text().await.unwrap();
+    let unknown = login(&app, "+79120000599", "Неверный-Пароль#1").await;
+    let (us, unknown_cookie) = (
+        unknown.status(),
+        unknown.headers().get("set-cookie").cloned(),
+    );
+    let unknown_body = unknown.text().await.unwrap();
+    assert_eq!((ws, us), (reqwest::StatusCode::OK, reqwest::StatusCode::OK));
+    assert!(wrong_body.contains("Неверный логин или пароль"));
+    assert_eq!(wrong_cookie, unknown_cookie);
+    assert_eq!(
+        wrong_body.replace("+79120000502", "X"),
+        unknown_body.replace("+79120000599", "X"),
+        "identical pages apart from the login typed"
+    );
+    assert!(
+        !wrong_body.contains("Неверный-Пароль#1"),
+        "the password is never sent back"
+    );
+}
+
+#[tokio::test]
+async fn email_and_verified_snils_are_logins_too() {
+    let app = TestApp::spawn().await;
+    let p = uslugi_core::registries::SimulatedRegistries::shared()
+        .unwrap()
+        .demo_people()
+        .into_iter()
+        .find(|p| p.case == "ok")
+        .unwrap();
+    app.register_by_phone(&p.last_name, &p.first_name, "+79120000503")
+        .await;
+    let path = "/profile/contacts/email";
+    let token = app.hidden_field(path, "csrf_token").await;
+    app.post_form(
+        path,
+        &[("csrf_token", &token), ("value", "signin@example.ru")],
+    )
+    .await;
+    let mail = app.last_message_to("signin@example.ru").await;
+    let code: String = mail["body"]
+        .as_str()
+        .unwrap()
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .unwrap()
+        .into();
+    let token = app
+        .hidden_field("/profile/contacts/confirm", "csrf_token")
+        .await;
+    app.post_form(
+        "/profile/contacts/confirm",
+        &[("csrf_token", &token), ("code", &code)],
+    )
+    .await;
+    logout(&app).await;
+    assert_eq!(
+        TestApp::location(&login(&app, "SignIn@Example.RU", STRONG_PASSWORD).await),
+        "/cabinet"
+    );
+    logout(&app).await;
+    // A SNILS counts only once the registry has confirmed it.
+    let html = login(&app, &p.snils, STRONG_PASSWORD)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Неверный логин или пароль"));
+}
+
+#[tokio::test]
+async fn ten_failures_on_a_login_throttle_it_even_for_the_right_password() {
+    let app = TestApp::spawn().await;
+    app.register_by_phone("Смирнова", "Анна", "+79120000504")
+        .await;
+    logout(&app).await;
+    for _ in 0..10 {
+        assert_eq!(
+            login(&app, "+79120000504", "Неверный-Пароль#1")
+                .await
+                .status(),
+            200
+        );
+    }
+    let r = login(&app, "8 912 000 05 04", STRONG_PASSWORD).await;
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.headers()["retry-after"], "900");
+    assert!(r.text().await.unwrap().contains("Слишком много запросов"));
+    // The counter is per login, not per account: an unknown login is throttled the same way.
+    for _ in 0..10 {
+        login(&app, "nobody@example.ru", "x").await;
+    }
+    assert_eq!(login(&app, "nobody@example.ru", "x").await.status(), 429);
+}
+
+#[tokio::test]
+async fn empty_fields_are_named() {
+    let app = TestApp::spawn().await;
+    let html = login(&app, "", "").await.text().await.unwrap();
+    assert!(html.contains("Введите телефон, почту или СНИЛС"));
+    assert!(html.contains("Введите пароль"));
+}
+
+#[tokio::test]
+async fn the_api_signs_in_and_out() {
+    let app = TestApp::spawn().await;
+    app.register_by_phone("Смирнова", "Анна", "+79120000505")
+        .await;
+    logout(&app).await;
+    let r = app
+        .client
+        .post(app.url("/api/v1/sessions"))
+        .json(&serde_json::json!({ "login": "+79120000505", "password": "нет" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["detail"], "Неверный логин или пароль");
+    let r = app
+        .client
+        .post(app.url("/api/v1/sessions"))
+        .json(&serde_json::json!({ "login": "+79120000505", "password": STRONG_PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    assert_eq!(app.get("/api/v1/me").await.status(), 200);
+    let r = app
+        .client
+        .delete(app.url("/api/v1/sessions/current"))
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(app.get("/api/v1/me").await.status(), 401);
+}
