@@ -169,6 +169,7 @@ export const PAGES = [
       return response;
     },
   },
+  { name: 'recover (empty)', status: 200, h1: 'Восстановление доступа', open: (p, b) => p.goto(`${b}/recover`) },
   { name: 'feedback sent', status: 200, h1: 'Обращение отправлено', open: (p, b) => openFeedbackSent(p, b) },
   {
     name: 'dev outbox (with messages)',

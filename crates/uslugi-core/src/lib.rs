@@ -9,6 +9,7 @@ pub mod delivery;
 pub mod login;
 pub mod passwords;
 pub mod profile;
+pub mod recovery;
 pub mod registration;
 pub mod registries;
 pub mod support;

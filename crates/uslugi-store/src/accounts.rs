@@ -244,3 +244,20 @@ pub async fn journal_of(
         .all(db)
         .await?)
 }
+
+/// Replaces the password hash.
+pub async fn set_password(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+    password_hash: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    accounts::Entity::update_many()
+        .col_expr(accounts::Column::PasswordHash, Expr::value(password_hash))
+        .col_expr(accounts::Column::PasswordChangedAt, Expr::value(now))
+        .col_expr(accounts::Column::UpdatedAt, Expr::value(now))
+        .filter(accounts::Column::Id.eq(account_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -9,6 +9,7 @@ pub mod login;
 pub mod ops;
 pub mod pages;
 pub mod profile;
+pub mod recovery;
 pub mod registration;
 pub mod support;
 
@@ -50,6 +51,18 @@ pub fn router(state: AppState) -> Router {
             get(registration::password_get).post(registration::password_post),
         )
         .route("/login", get(login::get).post(login::post))
+        .route(
+            "/recover",
+            get(recovery::start_get).post(recovery::start_post),
+        )
+        .route(
+            "/recover/confirm",
+            get(recovery::confirm_get).post(recovery::confirm_post),
+        )
+        .route(
+            "/recover/password",
+            get(recovery::password_get).post(recovery::password_post),
+        )
         .route("/cabinet", get(cabinet::get))
         .route("/profile/personal", get(profile::get).post(profile::post))
         .route("/profile/personal/status", get(profile::status))
