@@ -12,6 +12,7 @@ pub mod profile;
 pub mod recovery;
 pub mod registration;
 pub mod registries;
+pub mod security;
 pub mod support;
 pub mod uploads;
 pub mod worker;

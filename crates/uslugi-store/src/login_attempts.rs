@@ -50,3 +50,18 @@ pub async fn failures_since(
         .await?;
     Ok((by_identifier, by_client))
 }
+
+/// The newest attempts on an account.
+pub async fn of_account(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+    limit: u64,
+) -> Result<Vec<login_attempts::Model>, StoreError> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    Ok(login_attempts::Entity::find()
+        .filter(login_attempts::Column::AccountId.eq(account_id))
+        .order_by_desc(login_attempts::Column::CreatedAt)
+        .limit(limit)
+        .all(db)
+        .await?)
+}

@@ -33,6 +33,7 @@ pub async fn insert_new(db: &impl ConnectionTrait, row: SessionRow) -> Result<()
         updated_at: Set(row.updated_at),
         last_seen_at: Set(row.last_seen_at),
         expires_at: Set(row.expires_at),
+        client_info: Set(row.client_info),
     };
     sessions::Entity::insert(am)
         .exec_without_returning(db)
@@ -100,6 +101,49 @@ pub async fn purge_expired(
                 .add(sessions::Column::ExpiresAt.lte(now))
                 .add(sessions::Column::LastSeenAt.lt(now - idle_ms)),
         )
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// The live sessions of an account, newest activity first.
+pub async fn list_for_account(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+    now: i64,
+) -> Result<Vec<SessionRow>, StoreError> {
+    use sea_orm::QueryOrder;
+    Ok(sessions::Entity::find()
+        .filter(sessions::Column::AccountId.eq(account_id))
+        .filter(sessions::Column::ExpiresAt.gt(now))
+        .order_by_desc(sessions::Column::LastSeenAt)
+        .all(db)
+        .await?)
+}
+
+/// Ends one session of an account (never another account's).
+pub async fn delete_of_account(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+    id_hash: &str,
+) -> Result<bool, StoreError> {
+    let res = sessions::Entity::delete_many()
+        .filter(sessions::Column::AccountId.eq(account_id))
+        .filter(sessions::Column::Id.eq(id_hash))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// Ends every session of an account but one.
+pub async fn delete_for_account_except(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+    keep: &str,
+) -> Result<u64, StoreError> {
+    Ok(sessions::Entity::delete_many()
+        .filter(sessions::Column::AccountId.eq(account_id))
+        .filter(sessions::Column::Id.ne(keep))
         .exec(db)
         .await?
         .rows_affected)

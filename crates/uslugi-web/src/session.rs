@@ -40,6 +40,8 @@ struct State_ {
     expires_at: i64,
     dirty: bool,
     destroyed: bool,
+    /// Device and address of this request, JSON, stored (encrypted) with a new session id.
+    client: String,
 }
 
 /// The request's session; an extractor for handlers.
@@ -148,6 +150,11 @@ impl Session {
         }
     }
 
+    /// The stored id (hash) of the session this request came with.
+    pub fn current_hash(&self) -> Option<String> {
+        self.lock().loaded_hash.clone()
+    }
+
     /// Ends the session (logout).
     pub fn destroy(&self) {
         let mut s = self.lock();
@@ -235,6 +242,7 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
             Err(e) => return AppError::internal(e).into_response(),
         }
     }
+    st.client = client_json(&req);
     let session = Session(Arc::new(Mutex::new(st)));
     req.extensions_mut().insert(session.clone());
     let mut resp = next.run(req).await;
@@ -248,7 +256,8 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
                 Persist::Delete(s.loaded_hash.take()),
             )
         } else if let Some(token) = s.new_token.clone() {
-            let row = to_row(&s, hash_token(&token), now);
+            let mut row = to_row(&s, hash_token(&token), now);
+            row.client_info = state.keys.cipher().encrypt(CLIENT_PURPOSE, &s.client).ok();
             (
                 Some(session_cookie(&state, &token)),
                 Persist::Replace(s.loaded_hash.take(), row),
@@ -322,6 +331,26 @@ impl Persist {
     }
 }
 
+/// Cipher purpose of `sessions.client_info`.
+pub const CLIENT_PURPOSE: &str = uslugi_core::security::CLIENT_PURPOSE;
+
+fn client_json(req: &Request) -> String {
+    let ua: String = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .chars()
+        .take(300)
+        .collect();
+    let ip = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_default();
+    serde_json::json!({ "ua": ua, "ip": ip }).to_string()
+}
+
 fn to_row(s: &State_, id: String, now: i64) -> sessions::SessionRow {
     sessions::SessionRow {
         id,
@@ -332,6 +361,7 @@ fn to_row(s: &State_, id: String, now: i64) -> sessions::SessionRow {
         updated_at: now,
         last_seen_at: now,
         expires_at: s.expires_at,
+        client_info: None,
     }
 }
 

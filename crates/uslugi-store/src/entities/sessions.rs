@@ -15,6 +15,7 @@ pub struct Model {
     pub updated_at: i64,
     pub last_seen_at: i64,
     pub expires_at: i64,
+    pub client_info: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -9,6 +9,7 @@ mod m0002_accounts;
 mod m0003_personal_data;
 mod m0004_uploads;
 mod m0005_login_attempts;
+mod m0006_session_clients;
 
 /// Runs the migrations in order.
 #[derive(Debug)]
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_personal_data::Migration),
             Box::new(m0004_uploads::Migration),
             Box::new(m0005_login_attempts::Migration),
+            Box::new(m0006_session_clients::Migration),
         ]
     }
 }

@@ -11,6 +11,7 @@ pub mod pages;
 pub mod profile;
 pub mod recovery;
 pub mod registration;
+pub mod security;
 pub mod support;
 
 use axum::{
@@ -64,6 +65,13 @@ pub fn router(state: AppState) -> Router {
             get(recovery::password_get).post(recovery::password_post),
         )
         .route("/cabinet", get(cabinet::get))
+        .route("/security", get(security::get))
+        .route("/security/sessions/end", post(security::end_one))
+        .route("/security/sessions/end-others", post(security::end_others))
+        .route(
+            "/security/password",
+            get(security::password_get).post(security::password_post),
+        )
         .route("/profile/personal", get(profile::get).post(profile::post))
         .route("/profile/personal/status", get(profile::status))
         .route(

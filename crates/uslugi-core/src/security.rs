@@ -1,0 +1,233 @@
+//! The security cabinet: active sessions, the login history, changing the password.
+
+use sea_orm::TransactionTrait;
+use serde::Deserialize;
+use uslugi_domain::{PasswordContext, PasswordError, PasswordPolicy};
+use uslugi_store::{Db, accounts as store_accounts, login_attempts, now_ms, sessions};
+use uuid::Uuid;
+
+use crate::{
+    Keys,
+    accounts::{self, Contact},
+    passwords::Passwords,
+};
+
+/// Cipher purpose of `sessions.client_info` (written by the web layer).
+pub const CLIENT_PURPOSE: &str = "sessions.client_info";
+
+/// An active session as listed.
+#[derive(Debug, Clone)]
+pub struct SessionView {
+    /// Stored id (the hash of the cookie, not the cookie).
+    pub id: String,
+    /// «Chrome, Windows»-style description.
+    pub device: String,
+    /// Address it started from.
+    pub ip: String,
+    /// Started, Unix ms.
+    pub started_at: i64,
+    /// Last request, Unix ms.
+    pub last_seen_at: i64,
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct ClientInfo {
+    #[serde(default)]
+    ua: String,
+    #[serde(default)]
+    ip: String,
+}
+
+/// A short human description of a User-Agent.
+pub fn describe_user_agent(ua: &str) -> String {
+    let browser = if ua.contains("YaBrowser") {
+        "Яндекс Браузер"
+    } else if ua.contains("Edg/") {
+        "Edge"
+    } else if ua.contains("OPR/") {
+        "Opera"
+    } else if ua.contains("Firefox/") {
+        "Firefox"
+    } else if ua.contains("Chrome/") || ua.contains("Chromium/") {
+        "Chrome"
+    } else if ua.contains("Safari/") {
+        "Safari"
+    } else if ua.is_empty() {
+        "Неизвестный браузер"
+    } else {
+        "Приложение или другой браузер"
+    };
+    let os = if ua.contains("Android") {
+        "Android"
+    } else if ua.contains("iPhone") || ua.contains("iPad") {
+        "iOS"
+    } else if ua.contains("Windows") {
+        "Windows"
+    } else if ua.contains("Mac OS X") {
+        "macOS"
+    } else if ua.contains("Linux") {
+        "Linux"
+    } else {
+        ""
+    };
+    if os.is_empty() {
+        browser.to_owned()
+    } else {
+        format!("{browser}, {os}")
+    }
+}
+
+/// The account's live sessions.
+pub async fn sessions_of(
+    db: &Db,
+    keys: &Keys,
+    account_id: Uuid,
+) -> Result<Vec<SessionView>, uslugi_store::StoreError> {
+    let rows = sessions::list_for_account(db, account_id, now_ms()).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let info: ClientInfo = r
+                .client_info
+                .as_deref()
+                .and_then(|c| keys.cipher().decrypt(CLIENT_PURPOSE, c).ok())
+                .and_then(|j| serde_json::from_str(&j).ok())
+                .unwrap_or_default();
+            SessionView {
+                id: r.id,
+                device: describe_user_agent(&info.ua),
+                ip: info.ip,
+                started_at: r.created_at,
+                last_seen_at: r.last_seen_at,
+            }
+        })
+        .collect())
+}
+
+/// A login attempt as listed.
+#[derive(Debug, Clone)]
+pub struct AttemptView {
+    /// When, Unix ms.
+    pub at: i64,
+    /// Whether it succeeded.
+    pub success: bool,
+}
+
+/// The newest login attempts on the account.
+pub async fn history(
+    db: &Db,
+    account_id: Uuid,
+    limit: u64,
+) -> Result<Vec<AttemptView>, uslugi_store::StoreError> {
+    Ok(login_attempts::of_account(db, account_id, limit)
+        .await?
+        .into_iter()
+        .map(|a| AttemptView {
+            at: a.created_at,
+            success: a.success,
+        })
+        .collect())
+}
+
+/// Errors of changing the password.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangePasswordError {
+    /// The current password is wrong.
+    #[error("wrong current password")]
+    WrongCurrent,
+    /// The new one breaks the policy.
+    #[error("policy")]
+    Policy(Vec<PasswordError>),
+    /// Anything else.
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// Changes the password (the current one is required) and ends every other session.
+pub async fn change_password(
+    db: &Db,
+    keys: &Keys,
+    passwords: &Passwords,
+    account_id: Uuid,
+    keep_session: &str,
+    current: &str,
+    new: &str,
+) -> Result<(), ChangePasswordError> {
+    let internal = |e: &dyn std::fmt::Display| ChangePasswordError::Internal(e.to_string());
+    let row = store_accounts::find_account(db, account_id)
+        .await
+        .map_err(|e| internal(&e))?
+        .ok_or_else(|| ChangePasswordError::Internal("account missing".into()))?;
+    if !passwords
+        .verify(row.password_hash.clone(), current.to_owned())
+        .await
+        .map_err(|e| internal(&e))?
+    {
+        return Err(ChangePasswordError::WrongCurrent);
+    }
+    let account = accounts::load(db, keys, account_id)
+        .await
+        .map_err(|e| internal(&e))?
+        .ok_or_else(|| ChangePasswordError::Internal("account missing".into()))?;
+    let mut names = vec![account.name.last.clone(), account.name.first.clone()];
+    names.extend(account.name.middle.clone());
+    let phone_digits = account.contacts.iter().find_map(|c| match c {
+        Contact::Phone(p) => Some(p.as_e164().trim_start_matches('+').to_owned()),
+        Contact::Email(_) => None,
+    });
+    PasswordPolicy::default()
+        .check(
+            new,
+            &PasswordContext {
+                names,
+                birth_date: None,
+                phone_digits,
+            },
+        )
+        .map_err(ChangePasswordError::Policy)?;
+    let hash = passwords
+        .hash(new.to_owned())
+        .await
+        .map_err(|e| internal(&e))?;
+    let now = now_ms();
+    let txn = db.begin().await.map_err(|e| internal(&e))?;
+    store_accounts::set_password(&txn, account_id, &hash, now)
+        .await
+        .map_err(|e| internal(&e))?;
+    sessions::delete_for_account_except(&txn, account_id, keep_session)
+        .await
+        .map_err(|e| internal(&e))?;
+    store_accounts::journal(
+        &txn,
+        account_id,
+        "password.changed",
+        serde_json::json!({}),
+        now,
+    )
+    .await
+    .map_err(|e| internal(&e))?;
+    txn.commit().await.map_err(|e| internal(&e))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe_user_agent;
+
+    #[test]
+    fn user_agents_read_as_browser_and_system() {
+        assert_eq!(
+            describe_user_agent(
+                "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36"
+            ),
+            "Chrome, Linux"
+        );
+        assert_eq!(
+            describe_user_agent(
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Safari/604.1"
+            ),
+            "Safari, iOS"
+        );
+        assert_eq!(describe_user_agent(""), "Неизвестный браузер");
+    }
+}

@@ -1,0 +1,248 @@
+//! `/security`: active sessions with «Завершить», the login history, changing the password.
+
+use askama::Template;
+use axum::{
+    Form,
+    extract::{State, rejection::FormRejection},
+    response::{Html, IntoResponse, Redirect, Response},
+};
+use serde::Deserialize;
+use uslugi_core::security::{self, ChangePasswordError};
+use uslugi_store::sessions;
+
+use crate::{
+    AppError, AppState,
+    forms::FieldErrors,
+    layout::{Layout, render},
+    routes::cabinet::signed_in_layout,
+    session::Session,
+};
+
+struct SessionRowView {
+    id: String,
+    device: String,
+    ip: String,
+    started: String,
+    last_seen: String,
+    current: bool,
+}
+
+impl std::fmt::Debug for SessionRowView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionRowView")
+            .field("current", &self.current)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Template)]
+#[template(path = "security/index.html")]
+struct SecurityPage {
+    layout: Layout,
+    csrf_token: String,
+    flash: Option<String>,
+    sessions: Vec<SessionRowView>,
+    history: Vec<(String, bool)>,
+}
+
+/// «23.11.2026 13:05».
+fn when(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::macros::format_description!(
+                "[day].[month].[year] [hour]:[minute]"
+            ))
+            .ok()
+        })
+        .unwrap_or_default()
+}
+
+/// `GET /security` — the signed-in person.
+pub async fn get(State(state): State<AppState>, session: Session) -> Result<Response, AppError> {
+    let Some(account_id) = session.account_id() else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let current = session.current_hash();
+    let list = security::sessions_of(&state.db, &state.keys, account_id).await?;
+    let history = security::history(&state.db, account_id, 20).await?;
+    let flash = session.get::<String>("flash");
+    session.remove("flash");
+    let page = SecurityPage {
+        layout: signed_in_layout(&state, &session, "Безопасность"),
+        csrf_token: session.csrf_token(&state),
+        flash,
+        sessions: list
+            .into_iter()
+            .map(|s| SessionRowView {
+                current: current.as_deref() == Some(s.id.as_str()),
+                id: s.id,
+                device: s.device,
+                ip: s.ip,
+                started: when(s.started_at),
+                last_seen: when(s.last_seen_at),
+            })
+            .collect(),
+        history: history
+            .into_iter()
+            .map(|a| (when(a.at), a.success))
+            .collect(),
+    };
+    Ok(Html(render(&page)?).into_response())
+}
+
+/// The session to end.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct EndForm {
+    id: String,
+}
+
+/// `POST /security/sessions/end` — the signed-in person, for one of their own sessions.
+pub async fn end_one(
+    State(state): State<AppState>,
+    session: Session,
+    form: Result<Form<EndForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let Some(account_id) = session.account_id() else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let Form(form) = form.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    if sessions::delete_of_account(&state.db, account_id, &form.id).await? {
+        session.insert(&state, "flash", &"Сеанс завершён");
+    }
+    Ok(Redirect::to("/security").into_response())
+}
+
+/// `POST /security/sessions/end-others` — the signed-in person.
+pub async fn end_others(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Response, AppError> {
+    let Some(account_id) = session.account_id() else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let keep = session.current_hash().unwrap_or_default();
+    let n = sessions::delete_for_account_except(&state.db, account_id, &keep).await?;
+    session.insert(
+        &state,
+        "flash",
+        &format!(
+            "Завершено: {}",
+            uslugi_domain::format_count(n, "сеанс", "сеанса", "сеансов")
+        ),
+    );
+    Ok(Redirect::to("/security").into_response())
+}
+
+#[derive(Debug, Template)]
+#[template(path = "security/password.html")]
+struct PasswordPage {
+    layout: Layout,
+    csrf_token: String,
+    errors: FieldErrors,
+    fields: Vec<(&'static str, &'static str, &'static str)>,
+}
+
+fn password_page(
+    state: &AppState,
+    session: &Session,
+    errors: FieldErrors,
+) -> Result<Response, AppError> {
+    let page = PasswordPage {
+        layout: signed_in_layout(state, session, "Смена пароля").with_errors(!errors.is_empty()),
+        csrf_token: session.csrf_token(state),
+        errors,
+        fields: vec![
+            ("current_password", "Текущий пароль", "current-password"),
+            ("password", "Новый пароль", "new-password"),
+            (
+                "password_confirmation",
+                "Повторите новый пароль",
+                "new-password",
+            ),
+        ],
+    };
+    Ok(Html(render(&page)?).into_response())
+}
+
+/// `GET /security/password` — the signed-in person.
+pub async fn password_get(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Response, AppError> {
+    if session.account_id().is_none() {
+        return Ok(Redirect::to("/login").into_response());
+    }
+    password_page(&state, &session, FieldErrors::default())
+}
+
+/// The passwords as posted.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PasswordForm {
+    current_password: String,
+    password: String,
+    password_confirmation: String,
+}
+
+/// `POST /security/password` — the signed-in person: needs the current password; ends every
+/// other session and gives this one a new id.
+pub async fn password_post(
+    State(state): State<AppState>,
+    session: Session,
+    form: Result<Form<PasswordForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let Some(account_id) = session.account_id() else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let Form(form) = form.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    let mut errors = FieldErrors::default();
+    if form.current_password.is_empty() {
+        errors.add("current_password", "Введите текущий пароль");
+    }
+    if form.password.is_empty() {
+        errors.add("password", "Придумайте новый пароль");
+    } else if form.password != form.password_confirmation {
+        errors.add(
+            "password_confirmation",
+            "Пароли не совпадают. Введите пароль ещё раз",
+        );
+    }
+    if errors.is_empty() {
+        let keep = session.current_hash().unwrap_or_default();
+        match security::change_password(
+            &state.db,
+            &state.keys,
+            &state.passwords,
+            account_id,
+            &keep,
+            &form.current_password,
+            &form.password,
+        )
+        .await
+        {
+            Ok(()) => {
+                session.set_account(&state, Some(account_id));
+                session.insert(
+                    &state,
+                    "flash",
+                    &"Пароль изменён. Сеансы на других устройствах завершены",
+                );
+                return Ok(Redirect::to("/security").into_response());
+            }
+            Err(ChangePasswordError::WrongCurrent) => {
+                errors.add("current_password", "Неверный текущий пароль")
+            }
+            Err(ChangePasswordError::Policy(list)) => errors.add(
+                "password",
+                list.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(". "),
+            ),
+            Err(e) => return Err(AppError::internal(e)),
+        }
+    }
+    password_page(&state, &session, errors)
+}

@@ -1,0 +1,254 @@
+//! The security cabinet: sessions with «Завершить», the login history, changing the password.
+
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+
+use uslugi_testkit::{STRONG_PASSWORD, TestApp};
+
+fn browser(ua: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .user_agent(ua.to_owned())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+async fn form(
+    app: &TestApp,
+    client: &reqwest::Client,
+    page: &str,
+    action: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let html = client
+        .get(app.url(page))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = uslugi_testkit::hidden_value(&html, "csrf_token").unwrap();
+    let mut all = vec![("csrf_token", token.as_str())];
+    all.extend_from_slice(fields);
+    client
+        .post(app.url(action))
+        .header("origin", &app.base_url)
+        .form(&all)
+        .send()
+        .await
+        .unwrap()
+}
+
+const PHONE_UA: &str = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Mobile Safari/537.36";
+
+#[tokio::test]
+async fn sessions_are_listed_and_another_device_can_be_signed_out() {
+    let app = TestApp::spawn().await;
+    app.register_by_phone("Смирнова", "Анна", "+79120000701")
+        .await;
+    let phone = browser(PHONE_UA);
+    form(
+        &app,
+        &phone,
+        "/login",
+        "/login",
+        &[("login", "+79120000701"), ("password", STRONG_PASSWORD)],
+    )
+    .await;
+    let (_, page) = app.get_text("/security").await;
+    assert!(page.contains("Этот сеанс"));
+    assert!(page.contains("Chrome, Android"), "{page}");
+    assert!(page.contains("127.0.0.1"));
+    assert_eq!(page.matches("Этот сеанс").count(), 1);
+    assert_eq!(
+        page.matches(r#"action="/security/sessions/end""#).count(),
+        1,
+        "one other session"
+    );
+
+    let r = form(
+        &app,
+        &app.client,
+        "/security",
+        "/security/sessions/end-others",
+        &[],
+    )
+    .await;
+    assert_eq!(TestApp::location(&r), "/security");
+    assert!(
+        app.get_text("/security")
+            .await
+            .1
+            .contains("Завершено: 1 сеанс")
+    );
+    assert_eq!(
+        TestApp::location(&phone.get(app.url("/cabinet")).send().await.unwrap()),
+        "/login"
+    );
+}
+
+#[tokio::test]
+async fn a_session_of_another_account_cannot_be_ended() {
+    let app = TestApp::spawn().await;
+    app.register_by_phone("Смирнова", "Анна", "+79120000702")
+        .await;
+    let stranger = browser("x");
+    form(
+        &app,
+        &stranger,
+        "/register",
+        "/register",
+        &[
+            ("last_name", "Кузнецов"),
+            ("first_name", "Дмитрий"),
+            ("phone", "+79120000703"),
+        ],
+    )
+    .await;
+    let code = app.sms_code("+79120000703").await;
+    form(
+        &app,
+        &stranger,
+        "/register/confirm",
+        "/register/confirm",
+        &[("code", &code)],
+    )
+    .await;
+    form(
+        &app,
+        &stranger,
+        "/register/password",
+        "/register/password",
+        &[
+            ("password", STRONG_PASSWORD),
+            ("password_confirmation", STRONG_PASSWORD),
+            ("consent", "yes"),
+        ],
+    )
+    .await;
+    // The first person's session id, as the stranger could only guess it.
+    let (_, page) = app.get_text("/security").await;
+    assert!(
+        !page.contains("name=\"id\""),
+        "the only session is the current one"
+    );
+    use sea_orm::EntityTrait;
+    let ids: Vec<String> = uslugi_store::entities::sessions::Entity::find()
+        .all(app.db())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    for id in &ids {
+        form(
+            &app,
+            &stranger,
+            "/security",
+            "/security/sessions/end",
+            &[("id", id)],
+        )
+        .await;
+    }
+    assert_eq!(app.get("/cabinet").await.status(), 200, "still signed in");
+}
+
+#[tokio::test]
+async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
+    let app = TestApp::spawn().await;
+    app.register_by_phone("Смирнова", "Анна", "+79120000704")
+        .await;
+    let other = browser(PHONE_UA);
+    form(
+        &app,
+        &other,
+        "/login",
+        "/login",
+        &[("login", "+79120000704"), ("password", "Неверный#Пароль1")],
+    )
+    .await;
+    form(
+        &app,
+        &other,
+        "/login",
+        "/login",
+        &[("login", "+79120000704"), ("password", STRONG_PASSWORD)],
+    )
+    .await;
+    let (_, page) = app.get_text("/security").await;
+    assert!(
+        page.contains("Неверный пароль") && page.contains("Вход выполнен"),
+        "{page}"
+    );
+
+    let html = form(
+        &app,
+        &app.client,
+        "/security/password",
+        "/security/password",
+        &[
+            ("current_password", "не тот"),
+            ("password", "Синий-Кит#2027"),
+            ("password_confirmation", "Синий-Кит#2027"),
+        ],
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(html.contains("Неверный текущий пароль"));
+    let html = form(
+        &app,
+        &app.client,
+        "/security/password",
+        "/security/password",
+        &[
+            ("current_password", STRONG_PASSWORD),
+            ("password", "qwerty12"),
+            ("password_confirmation", "qwerty12"),
+        ],
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(html.contains("Добавьте в пароль заглавную букву"));
+    let r = form(
+        &app,
+        &app.client,
+        "/security/password",
+        "/security/password",
+        &[
+            ("current_password", STRONG_PASSWORD),
+            ("password", "Синий-Кит#2027"),
+            ("password_confirmation", "Синий-Кит#2027"),
+        ],
+    )
+    .await;
+    assert_eq!(TestApp::location(&r), "/security");
+    assert!(
+        r.headers()
+            .get("set-cookie")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("uslugi_session="),
+        "rotated"
+    );
+    assert!(app.get_text("/security").await.1.contains("Пароль изменён"));
+    assert_eq!(
+        TestApp::location(&other.get(app.url("/cabinet")).send().await.unwrap()),
+        "/login"
+    );
+    let fresh = browser("y");
+    let r = form(
+        &app,
+        &fresh,
+        "/login",
+        "/login",
+        &[("login", "+79120000704"), ("password", "Синий-Кит#2027")],
+    )
+    .await;
+    assert_eq!(TestApp::location(&r), "/cabinet");
+}
