@@ -130,6 +130,11 @@ async fn main() {
     config.auth.sends_per_target_per_hour = u64::MAX;
     config.registries.check_delay_secs = 0;
     config.worker.poll_interval_ms = 5;
+    if std::env::var("USLUGI_BENCH_KEYCLOAK_STRENGTH").is_ok() {
+        // Keycloak's default: Argon2id t=5, m=7 MiB, p=1.
+        config.auth.argon2_memory_kib = 7 * 1024;
+        config.auth.argon2_iterations = 5;
+    }
     config.delivery.sms = SmsConfig::Http(HttpSmsConfig {
         url: gateway,
         body_template: r#"{"to":"{to}","text":"{text}"}"#.into(),
@@ -154,10 +159,13 @@ async fn main() {
     let base = format!("http://{addr}");
 
     println!(
-        "machine: {} cores; SQLite file; Argon2id m=19 MiB t=2 p=1",
+        "machine: {} cores; SQLite file; Argon2id m={} KiB t={} p={}",
         std::thread::available_parallelism()
             .map(usize::from)
-            .unwrap_or(0)
+            .unwrap_or(0),
+        config.auth.argon2_memory_kib,
+        config.auth.argon2_iterations,
+        config.auth.argon2_parallelism
     );
     // Warm-up, not counted.
     register(&base, &codes, 9_999_999).await;
@@ -185,6 +193,9 @@ async fn main() {
         "registrations: {total} in {secs:.2} s with {concurrency} clients = {:.1} registrations/s (start + SMS via gateway + code + password)",
         total as f64 / secs
     );
+
+    // Sign-in: logins per second through POST /api/v1/sessions next to the raw Argon2id rate.
+    login_benchmark(&base, total.min(400), concurrency, &config).await;
 
     // Registry checks: one account per synthetic person, all submitted, then drained by one
     // worker (the in-process one is stopped so that it does not take a share).
@@ -261,4 +272,86 @@ async fn main() {
         accounts.len() as f64 / secs
     );
     std::fs::remove_dir_all(dir).ok();
+}
+
+/// Raw Argon2id verifications per second with `threads` blocking threads, at the config's
+/// strength, for comparison with the end-to-end sign-in rate.
+fn raw_argon2_rate(config: &Config, threads: usize, seconds: f64) -> f64 {
+    use argon2::{
+        Algorithm, Argon2, Params, Version,
+        password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash},
+    };
+    let params = Params::new(
+        config.auth.argon2_memory_kib,
+        config.auth.argon2_iterations,
+        config.auth.argon2_parallelism,
+        None,
+    )
+    .expect("params");
+    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+    let hash = argon
+        .hash_password(b"Benchmark#Password1")
+        .expect("hash")
+        .to_string();
+    let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let deadline = Instant::now() + Duration::from_secs_f64(seconds);
+    let handles: Vec<_> = (0..threads)
+        .map(|_| {
+            let (argon, hash, count) = (argon.clone(), hash.clone(), count.clone());
+            std::thread::spawn(move || {
+                let parsed = PasswordHash::new(&hash).expect("parse");
+                while Instant::now() < deadline {
+                    argon
+                        .verify_password(b"Benchmark#Password1", &parsed)
+                        .expect("verify");
+                    count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().expect("thread");
+    }
+    count.load(std::sync::atomic::Ordering::Relaxed) as f64 / seconds
+}
+
+async fn login_benchmark(base: &str, total: usize, concurrency: usize, config: &Config) {
+    let accounts = 10;
+    let started = Instant::now();
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (base, next) = (base.to_owned(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            let client = reqwest::Client::builder().cookie_store(true).build().expect("client");
+            loop {
+                let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if n >= total {
+                    break;
+                }
+                let r = client
+                    .post(format!("{base}/api/v1/sessions"))
+                    .json(&json!({ "login": format!("+7950{:07}", n % accounts), "password": "Зелёный-Чайник#42" }))
+                    .send()
+                    .await
+                    .expect("login");
+                assert_eq!(r.status(), 201, "login {n}");
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("task");
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let cores = std::thread::available_parallelism()
+        .map(usize::from)
+        .unwrap_or(1);
+    let logins = total as f64 / secs;
+    let raw_all = raw_argon2_rate(config, cores, 5.0);
+    let raw_one = raw_argon2_rate(config, 1, 5.0);
+    println!(
+        "sign-in: {total} logins in {secs:.2} s with {concurrency} clients = {logins:.1} logins/s ({:.1} per core); raw Argon2id: {raw_all:.1} verifications/s on {cores} cores, {raw_one:.1} on one; logins reach {:.0}% of the raw rate",
+        logins / cores as f64,
+        100.0 * logins / raw_all
+    );
 }

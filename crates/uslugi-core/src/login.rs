@@ -7,6 +7,7 @@
 
 use std::sync::OnceLock;
 
+use sea_orm::TransactionTrait;
 use uslugi_domain::{Email, Phone, Snils};
 use uslugi_store::{Db, accounts as store_accounts, login_attempts, now_ms, personal_data};
 use uuid::Uuid;
@@ -135,32 +136,24 @@ pub async fn login(
         }
     };
     let account_id = row.as_ref().map(|r| r.id);
-    login_attempts::record(db, account_id, &identifier, &client, ok, now).await?;
+    // One transaction for the attempt and the journal entry: one commit (one fsync) per login.
+    let txn = db.begin().await.map_err(uslugi_store::StoreError::from)?;
+    login_attempts::record(&txn, account_id, &identifier, &client, ok, now).await?;
+    if let Some(id) = account_id {
+        let event = if ok { "login.success" } else { "login.failure" };
+        store_accounts::journal(
+            &txn,
+            id,
+            event,
+            serde_json::json!({ "method": "password" }),
+            now,
+        )
+        .await?;
+    }
+    txn.commit().await.map_err(uslugi_store::StoreError::from)?;
     match (ok, account_id) {
-        (true, Some(id)) => {
-            store_accounts::journal(
-                db,
-                id,
-                "login.success",
-                serde_json::json!({ "method": "password" }),
-                now,
-            )
-            .await?;
-            Ok(id)
-        }
-        _ => {
-            if let Some(id) = account_id {
-                store_accounts::journal(
-                    db,
-                    id,
-                    "login.failure",
-                    serde_json::json!({ "method": "password" }),
-                    now,
-                )
-                .await?;
-            }
-            Err(LoginError::Invalid)
-        }
+        (true, Some(id)) => Ok(id),
+        _ => Err(LoginError::Invalid),
     }
 }
 
