@@ -91,6 +91,12 @@ pub struct AuthConfig {
     pub argon2_iterations: u32,
     /// Argon2id lanes.
     pub argon2_parallelism: u32,
+    /// Failed sign-ins per login within 15 minutes before throttling (429).
+    pub login_failures_per_login: u64,
+    /// Failed sign-ins per client within 15 minutes before throttling (429).
+    pub login_failures_per_client: u64,
+    /// Failed sign-ins in a row that block the account until access is recovered.
+    pub lockout_after_failures: u64,
     /// Behind this many trusted reverse proxies, take the client IP from `X-Forwarded-For`,
     /// counting from the right (the entries the proxies appended); 0 uses the peer address.
     pub trusted_proxy_hops: usize,
@@ -109,6 +115,9 @@ impl Default for AuthConfig {
             argon2_memory_kib: 19 * 1024,
             argon2_iterations: 2,
             argon2_parallelism: 1,
+            login_failures_per_login: 10,
+            login_failures_per_client: 30,
+            lockout_after_failures: 10,
             trusted_proxy_hops: 0,
         }
     }

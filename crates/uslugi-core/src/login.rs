@@ -9,21 +9,17 @@ use std::sync::OnceLock;
 
 use sea_orm::TransactionTrait;
 use uslugi_domain::{Email, Phone, Snils};
-use uslugi_store::{Db, accounts as store_accounts, login_attempts, now_ms, personal_data};
+use uslugi_store::{accounts as store_accounts, login_attempts, now_ms, personal_data};
 use uuid::Uuid;
 
 use crate::{
-    Keys,
-    accounts::blind,
+    accounts::{self, Contact, blind},
+    delivery::{self, Channel, Message},
     passwords::{PasswordHashError, Passwords},
-    registration::client_key,
+    registration::{Ctx, client_key},
 };
 
-/// Failures per login within [`WINDOW_MS`] before throttling.
-pub const MAX_FAILURES_PER_LOGIN: u64 = 10;
-/// Failures per client within [`WINDOW_MS`] before throttling.
-pub const MAX_FAILURES_PER_CLIENT: u64 = 30;
-/// The counting window.
+/// The counting window of the throttles.
 pub const WINDOW_MS: i64 = 15 * 60_000;
 
 /// Errors of signing in.
@@ -44,6 +40,12 @@ pub enum LoginError {
     /// Hashing.
     #[error(transparent)]
     Hash(#[from] PasswordHashError),
+    /// The password is right but the account is blocked until access is recovered.
+    #[error("account blocked")]
+    Blocked,
+    /// Anything else.
+    #[error("{0}")]
+    Other(String),
 }
 
 /// The normalised forms a login can stand for, with their blind-index domain.
@@ -80,13 +82,12 @@ async fn dummy_hash(passwords: &Passwords) -> Result<String, PasswordHashError> 
 
 /// Checks the login and password; returns the account to sign in.
 pub async fn login(
-    db: &Db,
-    keys: &Keys,
-    passwords: &Passwords,
+    ctx: Ctx<'_>,
     login: &str,
     password: &str,
     client_ip: &str,
 ) -> Result<Uuid, LoginError> {
+    let (db, keys, passwords, auth) = (ctx.db, ctx.keys, ctx.passwords, &ctx.config.auth);
     let now = now_ms();
     // Counted per normalised login, so «8 912…» and «+7 912…» share one counter.
     let readings = interpretations(login);
@@ -98,7 +99,7 @@ pub async fn login(
     let client = client_key(keys, client_ip);
     let (by_login, by_client) =
         login_attempts::failures_since(db, &identifier, &client, now - WINDOW_MS).await?;
-    if by_login >= MAX_FAILURES_PER_LOGIN || by_client >= MAX_FAILURES_PER_CLIENT {
+    if by_login >= auth.login_failures_per_login || by_client >= auth.login_failures_per_client {
         return Err(LoginError::Throttled {
             retry_after_secs: WINDOW_MS / 1000,
         });
@@ -123,7 +124,7 @@ pub async fn login(
         None => None,
     };
     let ok = match &row {
-        Some(r) if r.status == store_accounts::status::ACTIVE => {
+        Some(r) => {
             passwords
                 .verify(r.password_hash.clone(), password.to_owned())
                 .await?
@@ -136,6 +137,15 @@ pub async fn login(
         }
     };
     let account_id = row.as_ref().map(|r| r.id);
+    // Read before the transaction: SQLite has one connection, which the transaction holds.
+    let owner_contact = match (ok, &row) {
+        (false, Some(r)) => accounts::load(db, keys, r.id)
+            .await
+            .ok()
+            .flatten()
+            .and_then(|a| a.contacts.into_iter().next()),
+        _ => None,
+    };
     // One transaction for the attempt and the journal entry: one commit (one fsync) per login.
     let txn = db.begin().await.map_err(uslugi_store::StoreError::from)?;
     login_attempts::record(&txn, account_id, &identifier, &client, ok, now).await?;
@@ -150,9 +160,59 @@ pub async fn login(
         )
         .await?;
     }
+    // Too many failures in a row block the account until access is recovered; the owner is told.
+    let mut blocked_now = false;
+    if let (false, Some(r)) = (ok, &row)
+        && r.status == store_accounts::status::ACTIVE
+        && login_attempts::consecutive_failures(&txn, r.id).await? >= auth.lockout_after_failures
+    {
+        store_accounts::set_status(&txn, r.id, store_accounts::status::BLOCKED, now).await?;
+        store_accounts::journal(
+            &txn,
+            r.id,
+            "account.blocked",
+            serde_json::json!({ "reason": "failed sign-ins" }),
+            now,
+        )
+        .await?;
+        if let Some(contact) = owner_contact.as_ref() {
+            let text = format!(
+                "Госуслуги: учётная запись заблокирована после {} неудачных попыток входа. Чтобы разблокировать её, восстановите доступ: {}/recover",
+                auth.lockout_after_failures, ctx.config.public_url
+            );
+            let msg = match contact {
+                Contact::Phone(_) => Message {
+                    channel: Channel::Sms,
+                    to: contact.normalized(),
+                    subject: String::new(),
+                    body: text,
+                },
+                Contact::Email(_) => Message {
+                    channel: Channel::Email,
+                    to: contact.normalized(),
+                    subject: "Учётная запись заблокирована".into(),
+                    body: text,
+                },
+            };
+            delivery::enqueue(
+                &txn,
+                keys.cipher(),
+                &msg,
+                &format!("blocked:{}:{now}", r.id),
+            )
+            .await
+            .map_err(|e| LoginError::Other(e.to_string()))?;
+        }
+        blocked_now = true;
+    }
     txn.commit().await.map_err(uslugi_store::StoreError::from)?;
-    match (ok, account_id) {
-        (true, Some(id)) => Ok(id),
+    if blocked_now {
+        tracing::warn!(account = %account_id.unwrap_or_default(), "account blocked after failed sign-ins");
+    }
+    match (ok, &row) {
+        // The blocked state is revealed only to someone who knows the password.
+        (true, Some(r)) if r.status != store_accounts::status::ACTIVE => Err(LoginError::Blocked),
+        (true, Some(r)) => Ok(r.id),
         _ => Err(LoginError::Invalid),
     }
 }

@@ -256,6 +256,8 @@ pub async fn complete(ctx: Ctx<'_>, id: Uuid, password: String) -> Result<Uuid, 
         return Err(RegistrationError::AlreadyCompleted);
     }
     store_accounts::set_password(&txn, account_id, &hash, now).await?;
+    // Recovery is the way out of a block after failed sign-ins.
+    store_accounts::set_status(&txn, account_id, store_accounts::status::ACTIVE, now).await?;
     sessions::delete_for_account(&txn, account_id).await?;
     store_accounts::journal(
         &txn,

@@ -24,6 +24,8 @@ pub type LevelRow = account_levels::Model;
 pub mod status {
     /// Can sign in.
     pub const ACTIVE: &str = "active";
+    /// Blocked after too many failed sign-ins, until access is recovered.
+    pub const BLOCKED: &str = "blocked";
 }
 
 /// Input for a new account.
@@ -255,6 +257,22 @@ pub async fn set_password(
     accounts::Entity::update_many()
         .col_expr(accounts::Column::PasswordHash, Expr::value(password_hash))
         .col_expr(accounts::Column::PasswordChangedAt, Expr::value(now))
+        .col_expr(accounts::Column::UpdatedAt, Expr::value(now))
+        .filter(accounts::Column::Id.eq(account_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Sets the account status (`active`, `blocked`).
+pub async fn set_status(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+    new_status: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    accounts::Entity::update_many()
+        .col_expr(accounts::Column::Status, Expr::value(new_status))
         .col_expr(accounts::Column::UpdatedAt, Expr::value(now))
         .filter(accounts::Column::Id.eq(account_id))
         .exec(db)

@@ -65,3 +65,25 @@ pub async fn of_account(
         .all(db)
         .await?)
 }
+
+/// Failed attempts on an account since its last successful one.
+pub async fn consecutive_failures(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+) -> Result<u64, StoreError> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    let last_success = login_attempts::Entity::find()
+        .filter(login_attempts::Column::AccountId.eq(account_id))
+        .filter(login_attempts::Column::Success.eq(true))
+        .order_by_desc(login_attempts::Column::CreatedAt)
+        .limit(1)
+        .one(db)
+        .await?
+        .map_or(0, |a| a.created_at);
+    Ok(login_attempts::Entity::find()
+        .filter(login_attempts::Column::AccountId.eq(account_id))
+        .filter(login_attempts::Column::Success.eq(false))
+        .filter(login_attempts::Column::CreatedAt.gte(last_success))
+        .count(db)
+        .await?)
+}

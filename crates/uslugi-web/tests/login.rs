@@ -203,3 +203,85 @@ async fn the_api_signs_in_and_out() {
     assert_eq!(r.status(), 204);
     assert_eq!(app.get("/api/v1/me").await.status(), 401);
 }
+
+#[tokio::test]
+async fn failures_in_a_row_block_the_account_until_recovery_and_tell_the_owner() {
+    let app = TestApp::spawn_with(|c| {
+        c.auth.lockout_after_failures = 3;
+        c.auth.login_failures_per_login = 100;
+    })
+    .await;
+    app.register_by_phone("Смирнова", "Анна", "+79120000506")
+        .await;
+    logout(&app).await;
+    // Two failures, then a success: the count starts again.
+    for _ in 0..2 {
+        login(&app, "+79120000506", "Неверный-Пароль#1").await;
+    }
+    assert_eq!(
+        TestApp::location(&login(&app, "+79120000506", STRONG_PASSWORD).await),
+        "/cabinet"
+    );
+    logout(&app).await;
+    for _ in 0..3 {
+        let html = login(&app, "+79120000506", "Неверный-Пароль#1")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("Неверный логин или пароль"));
+    }
+    // Blocked: a wrong password still gets the generic answer; the right one learns of the block.
+    let html = login(&app, "+79120000506", "Неверный-Пароль#1")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Неверный логин или пароль"));
+    let html = login(&app, "+79120000506", STRONG_PASSWORD)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Учётная запись заблокирована"), "{html}");
+    let told = app.last_message_to("+79120000506").await;
+    assert!(
+        told["body"]
+            .as_str()
+            .unwrap()
+            .contains("заблокирована после 3 неудачных попыток"),
+        "{told}"
+    );
+
+    // Recovery unblocks.
+    let token = app.hidden_field("/recover", "csrf_token").await;
+    app.post_form(
+        "/recover",
+        &[("csrf_token", &token), ("login", "+79120000506")],
+    )
+    .await;
+    let code = app.sms_code("+79120000506").await;
+    let token = app.hidden_field("/recover/confirm", "csrf_token").await;
+    app.post_form(
+        "/recover/confirm",
+        &[("csrf_token", &token), ("code", &code)],
+    )
+    .await;
+    let token = app.hidden_field("/recover/password", "csrf_token").await;
+    let r = app
+        .post_form(
+            "/recover/password",
+            &[
+                ("csrf_token", &token),
+                ("password", "Синий-Кит#2027"),
+                ("password_confirmation", "Синий-Кит#2027"),
+            ],
+        )
+        .await;
+    assert_eq!(TestApp::location(&r), "/cabinet");
+    logout(&app).await;
+    assert_eq!(
+        TestApp::location(&login(&app, "+79120000506", "Синий-Кит#2027").await),
+        "/cabinet"
+    );
+}

@@ -32,9 +32,7 @@ pub async fn create(
     let Json(c) = body.map_err(bad_json)?;
     let ip = client_ip(&state, peer, &headers);
     match login::login(
-        &state.db,
-        &state.keys,
-        &state.passwords,
+        crate::routes::registration::ctx(&state),
         &c.login,
         &c.password,
         &ip,
@@ -49,6 +47,10 @@ pub async fn create(
             )
                 .into_response())
         }
+        Err(LoginError::Blocked) => Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "Учётная запись заблокирована. Чтобы разблокировать её, восстановите доступ",
+        )),
         Err(LoginError::Invalid) => Err(Problem::new(
             StatusCode::UNAUTHORIZED,
             crate::routes::login::INVALID,

@@ -87,9 +87,7 @@ pub async fn post(
     }
     let ip = client_ip(&state, peer, &headers);
     match login::login(
-        &state.db,
-        &state.keys,
-        &state.passwords,
+        crate::routes::registration::ctx(&state),
         &form.login,
         &form.password,
         &ip,
@@ -99,6 +97,13 @@ pub async fn post(
         Ok(account_id) => {
             session.set_account(&state, Some(account_id));
             Ok(Redirect::to("/cabinet").into_response())
+        }
+        Err(LoginError::Blocked) => {
+            errors.add(
+                "password",
+                "Учётная запись заблокирована после многих неудачных попыток входа. Чтобы разблокировать её, восстановите доступ",
+            );
+            Ok(Html(page(&state, &session, form.login, errors)?).into_response())
         }
         Err(LoginError::Invalid) => {
             errors.add("password", INVALID);
