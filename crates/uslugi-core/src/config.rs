@@ -97,6 +97,8 @@ pub struct AuthConfig {
     pub login_failures_per_client: u64,
     /// Failed sign-ins in a row that block the account until access is recovered.
     pub lockout_after_failures: u64,
+    /// Failed sign-ins per login or per client within 15 minutes after which the captcha is asked.
+    pub captcha_after_failures: u64,
     /// Behind this many trusted reverse proxies, take the client IP from `X-Forwarded-For`,
     /// counting from the right (the entries the proxies appended); 0 uses the peer address.
     pub trusted_proxy_hops: usize,
@@ -118,6 +120,7 @@ impl Default for AuthConfig {
             login_failures_per_login: 10,
             login_failures_per_client: 30,
             lockout_after_failures: 10,
+            captcha_after_failures: 3,
             trusted_proxy_hops: 0,
         }
     }

@@ -13,6 +13,7 @@ use uslugi_store::{accounts as store_accounts, login_attempts, now_ms, personal_
 use uuid::Uuid;
 
 use crate::{
+    Keys,
     accounts::{self, Contact, blind},
     delivery::{self, Channel, Message},
     passwords::{PasswordHashError, Passwords},
@@ -65,6 +66,27 @@ fn interpretations(login: &str) -> Vec<(&'static str, String)> {
         out.push(("snils", s.as_digits().to_owned()));
     }
     out
+}
+
+fn counter_keys(keys: &Keys, login: &str, client_ip: &str) -> (String, String) {
+    // Counted per normalised login, so «8 912…» and «+7 912…» share one counter.
+    let key = interpretations(login)
+        .first()
+        .map(|(d, v)| format!("{d}:{v}"))
+        .unwrap_or_else(|| login.trim().to_lowercase());
+    (
+        keys.blind_index().compute("login", &key),
+        client_key(keys, client_ip),
+    )
+}
+
+/// Whether the next sign-in with this login from this client must answer the captcha.
+pub async fn needs_captcha(ctx: Ctx<'_>, login: &str, client_ip: &str) -> Result<bool, LoginError> {
+    let (identifier, client) = counter_keys(ctx.keys, login, client_ip);
+    let (by_login, by_client) =
+        login_attempts::failures_since(ctx.db, &identifier, &client, now_ms() - WINDOW_MS).await?;
+    let after = ctx.config.auth.captcha_after_failures;
+    Ok(by_login >= after || by_client >= after)
 }
 
 /// A hash of a random password, verified when the login is unknown so that the answer takes

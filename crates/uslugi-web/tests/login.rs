@@ -137,7 +137,7 @@ async fn email_and_verified_snils_are_logins_too() {
 
 #[tokio::test]
 async fn ten_failures_on_a_login_throttle_it_even_for_the_right_password() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(|c| c.auth.captcha_after_failures = u64::MAX).await;
     app.register_by_phone("Смирнова", "Анна", "+79120000504")
         .await;
     logout(&app).await;
@@ -209,6 +209,7 @@ async fn failures_in_a_row_block_the_account_until_recovery_and_tell_the_owner()
     let app = TestApp::spawn_with(|c| {
         c.auth.lockout_after_failures = 3;
         c.auth.login_failures_per_login = 100;
+        c.auth.captcha_after_failures = u64::MAX;
     })
     .await;
     app.register_by_phone("Смирнова", "Анна", "+79120000506")
@@ -284,4 +285,85 @@ async fn failures_in_a_row_block_the_account_until_recovery_and_tell_the_owner()
         TestApp::location(&login(&app, "+79120000506", "Синий-Кит#2027").await),
         "/cabinet"
     );
+}
+
+#[tokio::test]
+async fn after_three_failures_a_captcha_is_asked_before_the_password_is_checked() {
+    let app = TestApp::spawn().await;
+    app.register_by_phone("Смирнова", "Анна", "+79120000507")
+        .await;
+    logout(&app).await;
+    for i in 0..3 {
+        let html = login(&app, "+79120000507", "Неверный-Пароль#1")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(html.contains("Проверочный вопрос"), i == 2, "attempt {i}");
+    }
+    // Without an answer, even the right password is not checked (and not counted).
+    let html = login(&app, "+79120000507", STRONG_PASSWORD)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Ответьте на проверочный вопрос цифрами"),
+        "{html}"
+    );
+    let html = {
+        let token = app.hidden_field("/login", "csrf_token").await;
+        app.post_form(
+            "/login",
+            &[
+                ("csrf_token", &token),
+                ("login", "+79120000507"),
+                ("password", STRONG_PASSWORD),
+                ("captcha", "999"),
+            ],
+        )
+        .await
+        .text()
+        .await
+        .unwrap()
+    };
+    assert!(
+        html.contains("Неверный ответ на проверочный вопрос"),
+        "{html}"
+    );
+    // The question on the page is the one the session expects.
+    let at = html.find("Проверочный вопрос: Сколько будет ").unwrap()
+        + "Проверочный вопрос: Сколько будет ".len();
+    let q: Vec<&str> = html[at..].split('?').next().unwrap().split(' ').collect();
+    let words = [
+        "ноль",
+        "один",
+        "два",
+        "три",
+        "четыре",
+        "пять",
+        "шесть",
+        "семь",
+        "восемь",
+        "девять",
+    ];
+    let n = |w: &str| words.iter().position(|x| *x == w).unwrap() as i64;
+    let answer = if q[1] == "плюс" {
+        n(q[0]) + n(q[2])
+    } else {
+        n(q[0]) - n(q[2])
+    };
+    let token = uslugi_testkit::hidden_value(&html, "csrf_token").unwrap();
+    let r = app
+        .post_form(
+            "/login",
+            &[
+                ("csrf_token", &token),
+                ("login", "+79120000507"),
+                ("password", STRONG_PASSWORD),
+                ("captcha", &answer.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(TestApp::location(&r), "/cabinet");
 }

@@ -28,6 +28,16 @@ struct LoginPage {
     csrf_token: String,
     login: String,
     errors: FieldErrors,
+    captcha: Option<String>,
+}
+
+const CAPTCHA_KEY: &str = "captcha";
+
+/// Asks a new captcha question: the answer stays in the session, the question goes on the page.
+fn new_captcha(state: &AppState, session: &Session) -> String {
+    let c = uslugi_core::captcha::challenge();
+    session.insert(state, CAPTCHA_KEY, &c.answer);
+    c.question
 }
 
 /// The form as posted.
@@ -36,6 +46,7 @@ struct LoginPage {
 pub struct LoginForm {
     login: String,
     password: String,
+    captcha: String,
 }
 
 fn page(
@@ -43,12 +54,14 @@ fn page(
     session: &Session,
     login: String,
     errors: FieldErrors,
+    captcha: Option<String>,
 ) -> Result<String, AppError> {
     render(&LoginPage {
         layout: Layout::new(state, "Вход").with_errors(!errors.is_empty()),
         csrf_token: session.csrf_token(state),
         login,
         errors,
+        captcha,
     })
 }
 
@@ -62,6 +75,7 @@ pub async fn get(State(state): State<AppState>, session: Session) -> Result<Resp
         &session,
         String::new(),
         FieldErrors::default(),
+        None,
     )?)
     .into_response())
 }
@@ -82,18 +96,34 @@ pub async fn post(
     if form.password.is_empty() {
         errors.add("password", "Введите пароль");
     }
-    if !errors.is_empty() {
-        return Ok(Html(page(&state, &session, form.login, errors)?).into_response());
-    }
     let ip = client_ip(&state, peer, &headers);
-    match login::login(
-        crate::routes::registration::ctx(&state),
-        &form.login,
-        &form.password,
-        &ip,
-    )
-    .await
+    let ctx = crate::routes::registration::ctx(&state);
+    // After repeated failures the captcha is required before the password is even checked.
+    if errors.is_empty()
+        && login::needs_captcha(ctx, &form.login, &ip)
+            .await
+            .map_err(AppError::internal)?
     {
+        let expected = session.get::<String>(CAPTCHA_KEY).unwrap_or_default();
+        if form.captcha.trim().is_empty() {
+            errors.add("captcha", "Ответьте на проверочный вопрос цифрами");
+        } else if !uslugi_core::captcha::check(&expected, &form.captcha) {
+            errors.add(
+                "captcha",
+                "Неверный ответ на проверочный вопрос. Ответьте на новый вопрос",
+            );
+        }
+    }
+    if !errors.is_empty() {
+        let captcha = if errors.get("captcha").is_some() {
+            Some(new_captcha(&state, &session))
+        } else {
+            None
+        };
+        return Ok(Html(page(&state, &session, form.login, errors, captcha)?).into_response());
+    }
+    session.remove(CAPTCHA_KEY);
+    match login::login(ctx, &form.login, &form.password, &ip).await {
         Ok(account_id) => {
             session.set_account(&state, Some(account_id));
             Ok(Redirect::to("/cabinet").into_response())
@@ -103,11 +133,19 @@ pub async fn post(
                 "password",
                 "Учётная запись заблокирована после многих неудачных попыток входа. Чтобы разблокировать её, восстановите доступ",
             );
-            Ok(Html(page(&state, &session, form.login, errors)?).into_response())
+            Ok(Html(page(&state, &session, form.login, errors, None)?).into_response())
         }
         Err(LoginError::Invalid) => {
             errors.add("password", INVALID);
-            Ok(Html(page(&state, &session, form.login, errors)?).into_response())
+            let captcha = if login::needs_captcha(ctx, &form.login, &ip)
+                .await
+                .map_err(AppError::internal)?
+            {
+                Some(new_captcha(&state, &session))
+            } else {
+                None
+            };
+            Ok(Html(page(&state, &session, form.login, errors, captcha)?).into_response())
         }
         Err(LoginError::Throttled { retry_after_secs }) => {
             errors.add(
@@ -119,7 +157,7 @@ pub async fn post(
             );
             let mut resp = (
                 StatusCode::TOO_MANY_REQUESTS,
-                Html(page(&state, &session, form.login, errors)?),
+                Html(page(&state, &session, form.login, errors, None)?),
             )
                 .into_response();
             if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
