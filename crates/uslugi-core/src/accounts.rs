@@ -94,6 +94,25 @@ impl Contact {
         }
     }
 
+    /// A notice to this contact: an SMS with `text`, or an e-mail with `subject` and `text`.
+    pub fn notice(&self, subject: &str, text: String) -> crate::delivery::Message {
+        use crate::delivery::{Channel, Message};
+        match self {
+            Contact::Phone(_) => Message {
+                channel: Channel::Sms,
+                to: self.normalized(),
+                subject: String::new(),
+                body: text,
+            },
+            Contact::Email(_) => Message {
+                channel: Channel::Email,
+                to: self.normalized(),
+                subject: subject.to_owned(),
+                body: text,
+            },
+        }
+    }
+
     /// Blind index of the value.
     pub fn blind(&self, keys: &Keys) -> String {
         keys.blind_index().compute(self.kind(), &self.normalized())

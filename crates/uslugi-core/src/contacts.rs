@@ -3,9 +3,9 @@
 //! that another account holds («Номер занят») moves to the account that proves it with the code,
 //! and the previous holder is told through its other contact and its journal.
 
+use crate::registration::check_code;
 use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
-use subtle::ConstantTimeEq;
 use uslugi_store::{
     accounts as store_accounts, now_ms,
     verifications::{self as store, NewVerification},
@@ -201,29 +201,8 @@ pub async fn confirm(
     code: &str,
 ) -> Result<Contact, ContactError> {
     let (v, contact) = load(ctx, account_id, id).await?;
+    check_code(ctx, &v, code, true).await?;
     let now = now_ms();
-    if v.attempts >= v.max_attempts {
-        return Err(RegistrationError::CodeVoid.into());
-    }
-    if v.expires_at <= now {
-        return Err(RegistrationError::Expired.into());
-    }
-    if !store::use_attempt(ctx.db, id, now).await? {
-        return Err(RegistrationError::CodeVoid.into());
-    }
-    let given = secret_hash(ctx.keys, id, code);
-    if !bool::from(given.as_bytes().ct_eq(v.secret_hash.as_bytes())) {
-        let used = store::find(ctx.db, id)
-            .await?
-            .map_or(v.max_attempts, |r| r.attempts);
-        let left = v.max_attempts - used;
-        return Err(if left <= 0 {
-            RegistrationError::CodeVoid
-        } else {
-            RegistrationError::WrongCode { left }
-        }
-        .into());
-    }
     let txn = ctx.db.begin().await?;
     if !store::consume(&txn, id, now).await? {
         return Err(RegistrationError::AlreadyCompleted.into());
@@ -288,20 +267,7 @@ pub async fn confirm(
         let text = format!(
             "Госуслуги: {what} в вашей учётной записи изменён на {new_masked}. Если это были не вы, срочно обратитесь в поддержку."
         );
-        let msg = match &old {
-            Contact::Phone(_) => Message {
-                channel: Channel::Sms,
-                to: old.normalized(),
-                subject: String::new(),
-                body: text,
-            },
-            Contact::Email(_) => Message {
-                channel: Channel::Email,
-                to: old.normalized(),
-                subject: "Контакт в учётной записи изменён".into(),
-                body: text,
-            },
-        };
+        let msg = old.notice("Контакт в учётной записи изменён", text);
         delivery::enqueue(
             &txn,
             ctx.keys.cipher(),

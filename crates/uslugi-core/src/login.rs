@@ -14,8 +14,8 @@ use uuid::Uuid;
 
 use crate::{
     Keys,
-    accounts::{self, Contact, blind},
-    delivery::{self, Channel, Message},
+    accounts::{self, blind},
+    delivery,
     passwords::{PasswordHashError, Passwords},
     registration::{Ctx, client_key},
 };
@@ -202,20 +202,7 @@ pub async fn login(
                 "Госуслуги: учётная запись заблокирована после {} неудачных попыток входа. Чтобы разблокировать её, восстановите доступ: {}/recover",
                 auth.lockout_after_failures, ctx.config.public_url
             );
-            let msg = match contact {
-                Contact::Phone(_) => Message {
-                    channel: Channel::Sms,
-                    to: contact.normalized(),
-                    subject: String::new(),
-                    body: text,
-                },
-                Contact::Email(_) => Message {
-                    channel: Channel::Email,
-                    to: contact.normalized(),
-                    subject: "Учётная запись заблокирована".into(),
-                    body: text,
-                },
-            };
+            let msg = contact.notice("Учётная запись заблокирована", text);
             delivery::enqueue(
                 &txn,
                 keys.cipher(),

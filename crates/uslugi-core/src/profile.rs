@@ -18,9 +18,8 @@ use uslugi_store::{
 use uuid::Uuid;
 
 use crate::{
-    BoxFuture, Config, CryptoError, Keys,
-    accounts::{self, Contact},
-    delivery::{self, Channel, EnqueueError, Message},
+    BoxFuture, Config, CryptoError, Keys, accounts,
+    delivery::{self, EnqueueError},
     registries::{
         InnVerdict, PassportVerdict, PersonQuery, Registries, RegistryError, SnilsVerdict,
     },
@@ -409,24 +408,12 @@ impl RegistryCheck {
             } else {
                 "Госуслуги: личные данные не прошли проверку. Откройте личный кабинет, чтобы узнать, какие поля исправить."
             };
-            let msg = match contact {
-                Contact::Phone(_) => Message {
-                    channel: Channel::Sms,
-                    to: contact.normalized(),
-                    subject: String::new(),
-                    body: text.into(),
-                },
-                Contact::Email(_) => Message {
-                    channel: Channel::Email,
-                    to: contact.normalized(),
-                    subject: if verified {
-                        "Данные проверены".into()
-                    } else {
-                        "Данные не прошли проверку".into()
-                    },
-                    body: text.into(),
-                },
+            let subject = if verified {
+                "Данные проверены"
+            } else {
+                "Данные не прошли проверку"
             };
+            let msg = contact.notice(subject, text.into());
             delivery::enqueue(
                 &txn,
                 self.keys.cipher(),

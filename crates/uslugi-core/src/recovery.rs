@@ -4,9 +4,9 @@
 //! The answer to an unknown login is the same page and the same wait for a code that never
 //! comes, so recovery does not reveal which logins exist.
 
+use crate::registration::check_code;
 use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
-use subtle::ConstantTimeEq;
 use uslugi_domain::{PasswordContext, PasswordError, PasswordPolicy};
 use uslugi_store::{
     accounts as store_accounts, now_ms, sessions,
@@ -175,30 +175,8 @@ pub async fn state(ctx: Ctx<'_>, id: Uuid) -> Result<RecoveryState, Registration
 /// Checks the code (an unknown login's code never matches, after the same work).
 pub async fn confirm_code(ctx: Ctx<'_>, id: Uuid, code: &str) -> Result<(), RegistrationError> {
     let v = load(ctx, id).await?;
+    check_code(ctx, &v, code, v.account_id.is_some()).await?;
     let now = now_ms();
-    if v.attempts >= v.max_attempts {
-        return Err(RegistrationError::CodeVoid);
-    }
-    if v.expires_at <= now {
-        return Err(RegistrationError::Expired);
-    }
-    if !store::use_attempt(ctx.db, id, now).await? {
-        return Err(RegistrationError::CodeVoid);
-    }
-    let given = secret_hash(ctx.keys, id, code);
-    let right =
-        bool::from(given.as_bytes().ct_eq(v.secret_hash.as_bytes())) && v.account_id.is_some();
-    if !right {
-        let used = store::find(ctx.db, id)
-            .await?
-            .map_or(v.max_attempts, |r| r.attempts);
-        let left = v.max_attempts - used;
-        return Err(if left <= 0 {
-            RegistrationError::CodeVoid
-        } else {
-            RegistrationError::WrongCode { left }
-        });
-    }
     if !store::confirm(ctx.db, id, now).await? {
         return Err(RegistrationError::Expired);
     }
@@ -269,20 +247,7 @@ pub async fn complete(ctx: Ctx<'_>, id: Uuid, password: String) -> Result<Uuid, 
     .await?;
     if let Some(contact) = account.and_then(|a| a.contacts.into_iter().next()) {
         let text = "Госуслуги: пароль от вашей учётной записи изменён, все сеансы завершены. Если это были не вы, срочно обратитесь в поддержку.".to_owned();
-        let msg = match &contact {
-            Contact::Phone(_) => Message {
-                channel: Channel::Sms,
-                to: contact.normalized(),
-                subject: String::new(),
-                body: text,
-            },
-            Contact::Email(_) => Message {
-                channel: Channel::Email,
-                to: contact.normalized(),
-                subject: "Пароль изменён".into(),
-                body: text,
-            },
-        };
+        let msg = contact.notice("Пароль изменён", text);
         delivery::enqueue(&txn, ctx.keys.cipher(), &msg, &format!("recovered:{id}")).await?;
     }
     txn.commit().await?;

@@ -339,29 +339,29 @@ pub async fn state(ctx: Ctx<'_>, id: Uuid) -> Result<RegistrationState, Registra
     })
 }
 
-/// Checks an SMS code.
-pub async fn confirm_code(ctx: Ctx<'_>, id: Uuid, code: &str) -> Result<(), RegistrationError> {
-    let v = load_row(ctx, id).await?;
+/// Checks a 6-digit code of a verification, spending one try first (so parallel guesses
+/// cannot exceed the limit). `usable` false makes even the right code fail after the same work
+/// (recovery for an unknown login). Does not mark the verification confirmed.
+pub(crate) async fn check_code(
+    ctx: Ctx<'_>,
+    v: &VerificationRow,
+    code: &str,
+    usable: bool,
+) -> Result<(), RegistrationError> {
     let now = now_ms();
-    if v.consumed_at.is_some() {
-        return Err(RegistrationError::AlreadyCompleted);
-    }
-    if v.confirmed_at.is_some() {
-        return Ok(());
-    }
     if v.attempts >= v.max_attempts {
         return Err(RegistrationError::CodeVoid);
     }
     if v.expires_at <= now {
         return Err(RegistrationError::Expired);
     }
-    if !store::use_attempt(ctx.db, id, now).await? {
+    if !store::use_attempt(ctx.db, v.id, now).await? {
         // Another request used the last try or the code ran out meanwhile.
         return Err(RegistrationError::CodeVoid);
     }
-    let given = secret_hash(ctx.keys, id, code);
-    if !bool::from(given.as_bytes().ct_eq(v.secret_hash.as_bytes())) {
-        let used = store::find(ctx.db, id)
+    let given = secret_hash(ctx.keys, v.id, code);
+    if !(bool::from(given.as_bytes().ct_eq(v.secret_hash.as_bytes())) && usable) {
+        let used = store::find(ctx.db, v.id)
             .await?
             .map_or(v.max_attempts, |r| r.attempts);
         let left = v.max_attempts - used;
@@ -371,6 +371,20 @@ pub async fn confirm_code(ctx: Ctx<'_>, id: Uuid, code: &str) -> Result<(), Regi
             RegistrationError::WrongCode { left }
         });
     }
+    Ok(())
+}
+
+/// Checks an SMS code.
+pub async fn confirm_code(ctx: Ctx<'_>, id: Uuid, code: &str) -> Result<(), RegistrationError> {
+    let v = load_row(ctx, id).await?;
+    if v.consumed_at.is_some() {
+        return Err(RegistrationError::AlreadyCompleted);
+    }
+    if v.confirmed_at.is_some() {
+        return Ok(());
+    }
+    check_code(ctx, &v, code, true).await?;
+    let now = now_ms();
     if !store::confirm(ctx.db, id, now).await? {
         return Err(RegistrationError::Expired);
     }
@@ -603,20 +617,7 @@ pub(crate) async fn notify_released(
         let text = format!(
             "Госуслуги: {what} отвязан от вашей учётной записи — его подтвердил другой человек. Если это были не вы, обратитесь в поддержку."
         );
-        let msg = match &other {
-            Contact::Phone(_) => Message {
-                channel: Channel::Sms,
-                to: other.normalized(),
-                subject: String::new(),
-                body: text,
-            },
-            Contact::Email(_) => Message {
-                channel: Channel::Email,
-                to: other.normalized(),
-                subject: "Контакт отвязан от учётной записи".into(),
-                body: text,
-            },
-        };
+        let msg = other.notice("Контакт отвязан от учётной записи", text);
         delivery::enqueue(
             txn,
             ctx.keys.cipher(),

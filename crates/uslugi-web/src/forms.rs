@@ -30,3 +30,27 @@ impl FieldErrors {
         &self.0
     }
 }
+
+/// What the person reads next to a code field when the code is refused; `None` for errors that
+/// are not about the code.
+pub fn code_error(e: &uslugi_core::registration::RegistrationError) -> Option<String> {
+    use uslugi_core::registration::RegistrationError;
+    use uslugi_domain::{format_count, plural};
+    match e {
+        RegistrationError::WrongCode { left } => {
+            let n = u64::try_from(*left).unwrap_or(0);
+            Some(format!(
+                "Неверный код. {} {}",
+                plural(n, "Осталась", "Осталось", "Осталось"),
+                format_count(n, "попытка", "попытки", "попыток")
+            ))
+        }
+        RegistrationError::CodeVoid => {
+            Some("Вы трижды ввели неверный код. Получите новый код".to_owned())
+        }
+        RegistrationError::Expired => {
+            Some("Срок действия кода истёк. Получите новый код".to_owned())
+        }
+        _ => None,
+    }
+}

@@ -13,13 +13,13 @@ use uslugi_core::{
     profile::{self, ProfileError, ProfileState},
     registration::RegistrationError,
 };
-use uslugi_domain::{Email, Phone, format_count, plural};
+use uslugi_domain::{Email, Phone};
 use uuid::Uuid;
 
 use super::{Problem, bad_json};
 use crate::{
     AppState,
-    forms::FieldErrors,
+    forms::{FieldErrors, code_error},
     routes::{
         profile::{PersonalForm, parse},
         registration::{client_ip, ctx},
@@ -204,25 +204,11 @@ pub async fn contact_code(
         Ok(contact) => Ok(
             Json(serde_json::json!({ "kind": contact.kind(), "confirmed": true })).into_response(),
         ),
-        Err(ContactError::Flow(RegistrationError::WrongCode { left })) => {
-            let n = u64::try_from(left).unwrap_or(0);
-            Err(Problem::field(
-                "code",
-                format!(
-                    "Неверный код. {} {}",
-                    plural(n, "Осталась", "Осталось", "Осталось"),
-                    format_count(n, "попытка", "попытки", "попыток")
-                ),
-            ))
-        }
-        Err(ContactError::Flow(RegistrationError::CodeVoid)) => Err(Problem::field(
-            "code",
-            "Вы трижды ввели неверный код. Запросите новый код",
-        )),
-        Err(ContactError::Flow(RegistrationError::Expired)) => Err(Problem::field(
-            "code",
-            "Срок действия кода истёк. Запросите новый код",
-        )),
+        Err(ContactError::Flow(
+            e @ (RegistrationError::WrongCode { .. }
+            | RegistrationError::CodeVoid
+            | RegistrationError::Expired),
+        )) => Err(Problem::field("code", code_error(&e).unwrap_or_default())),
         Err(ContactError::Flow(RegistrationError::NotFound)) => {
             Err(Problem::new(StatusCode::NOT_FOUND, "Запрос не найден"))
         }

@@ -11,13 +11,13 @@ use uslugi_core::{
     accounts::Contact,
     registration::{self, CompleteRegistration, RegistrationError},
 };
-use uslugi_domain::{format_count, plural};
+use uslugi_domain::format_count;
 use uuid::Uuid;
 
 use super::{Problem, bad_json};
 use crate::{
     AppState,
-    forms::FieldErrors,
+    forms::{FieldErrors, code_error},
     routes::registration::{StartForm, client_ip, ctx, parse_start},
     session::Session,
 };
@@ -50,22 +50,10 @@ fn flow_problem(e: RegistrationError, field: &str) -> Problem {
             StatusCode::CONFLICT,
             "Сначала подтвердите телефон или почту",
         ),
-        RegistrationError::Expired => {
-            Problem::field(field, "Срок действия кода истёк. Получите новый код")
-        }
-        RegistrationError::CodeVoid => {
-            Problem::field(field, "Вы трижды ввели неверный код. Получите новый код")
-        }
-        RegistrationError::WrongCode { left } => {
-            let n = u64::try_from(left).unwrap_or(0);
-            Problem::field(
-                field,
-                format!(
-                    "Неверный код. {} {}",
-                    plural(n, "Осталась", "Осталось", "Осталось"),
-                    format_count(n, "попытка", "попытки", "попыток")
-                ),
-            )
+        e @ (RegistrationError::Expired
+        | RegistrationError::CodeVoid
+        | RegistrationError::WrongCode { .. }) => {
+            Problem::field(field, code_error(&e).unwrap_or_default())
         }
         RegistrationError::ContactTaken => Problem::new(
             StatusCode::CONFLICT,

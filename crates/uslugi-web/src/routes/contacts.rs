@@ -14,12 +14,12 @@ use uslugi_core::{
     contacts::{self, ContactError},
     registration::RegistrationError,
 };
-use uslugi_domain::{Email, Phone, format_count, plural};
+use uslugi_domain::{Email, Phone};
 use uuid::Uuid;
 
 use crate::{
     AppError, AppState,
-    forms::FieldErrors,
+    forms::{FieldErrors, code_error},
     layout::{Layout, render},
     routes::{cabinet::signed_in_layout, registration::client_ip},
     session::Session,
@@ -307,23 +307,11 @@ pub async fn confirm_post(
                 session.insert(&state, "flash", &text);
                 return Ok(Redirect::to("/profile/contacts").into_response());
             }
-            Err(ContactError::Flow(RegistrationError::WrongCode { left })) => {
-                let n = u64::try_from(left).unwrap_or(0);
-                errors.add(
-                    "code",
-                    format!(
-                        "Неверный код. {} {}",
-                        plural(n, "Осталась", "Осталось", "Осталось"),
-                        format_count(n, "попытка", "попытки", "попыток")
-                    ),
-                );
-            }
-            Err(ContactError::Flow(RegistrationError::CodeVoid)) => {
-                errors.add("code", "Вы трижды ввели неверный код. Запросите новый код")
-            }
-            Err(ContactError::Flow(RegistrationError::Expired)) => {
-                errors.add("code", "Срок действия кода истёк. Запросите новый код")
-            }
+            Err(ContactError::Flow(
+                e @ (RegistrationError::WrongCode { .. }
+                | RegistrationError::CodeVoid
+                | RegistrationError::Expired),
+            )) => errors.add("code", code_error(&e).unwrap_or_default()),
             Err(ContactError::AlreadyYours) => {
                 session.remove(SESSION_KEY);
                 return Ok(Redirect::to("/profile/contacts").into_response());

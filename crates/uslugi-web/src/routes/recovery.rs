@@ -9,12 +9,11 @@ use axum::{
 };
 use serde::Deserialize;
 use uslugi_core::{recovery, registration::RegistrationError};
-use uslugi_domain::{format_count, plural};
 use uuid::Uuid;
 
 use crate::{
     AppError, AppState,
-    forms::FieldErrors,
+    forms::{FieldErrors, code_error},
     layout::{Layout, render},
     routes::registration::{client_ip, ctx},
     session::Session,
@@ -179,23 +178,11 @@ pub async fn confirm_post(
     } else {
         match recovery::confirm_code(ctx(&state), id, &code).await {
             Ok(()) => return Ok(Redirect::to("/recover/password").into_response()),
-            Err(RegistrationError::WrongCode { left }) => {
-                let n = u64::try_from(left).unwrap_or(0);
-                errors.add(
-                    "code",
-                    format!(
-                        "Неверный код. {} {}",
-                        plural(n, "Осталась", "Осталось", "Осталось"),
-                        format_count(n, "попытка", "попытки", "попыток")
-                    ),
-                );
-            }
-            Err(RegistrationError::CodeVoid) => {
-                errors.add("code", "Вы трижды ввели неверный код. Получите новый код")
-            }
-            Err(RegistrationError::Expired) => {
-                errors.add("code", "Срок действия кода истёк. Получите новый код")
-            }
+            Err(
+                e @ (RegistrationError::WrongCode { .. }
+                | RegistrationError::CodeVoid
+                | RegistrationError::Expired),
+            ) => errors.add("code", code_error(&e).unwrap_or_default()),
             Err(RegistrationError::NotFound | RegistrationError::AlreadyCompleted) => {
                 session.remove(SESSION_KEY);
                 return Ok(Redirect::to("/recover").into_response());

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::{
     AppError, AppState,
-    forms::FieldErrors,
+    forms::{FieldErrors, code_error},
     layout::{Layout, render},
     session::Session,
 };
@@ -328,32 +328,11 @@ pub async fn confirm_post(
     } else {
         match registration::confirm_code(ctx(&state), id, &code).await {
             Ok(()) => return Ok(Redirect::to("/register/password").into_response()),
-            Err(RegistrationError::WrongCode { left }) => errors.add(
-                "code",
-                format!(
-                    "Неверный код. {}",
-                    uslugi_domain::plural(
-                        u64::try_from(left).unwrap_or(0),
-                        "Осталась",
-                        "Осталось",
-                        "Осталось"
-                    )
-                    .to_owned()
-                        + " "
-                        + &uslugi_domain::format_count(
-                            u64::try_from(left).unwrap_or(0),
-                            "попытка",
-                            "попытки",
-                            "попыток"
-                        )
-                ),
-            ),
-            Err(RegistrationError::CodeVoid) => {
-                errors.add("code", "Вы трижды ввели неверный код. Получите новый код")
-            }
-            Err(RegistrationError::Expired) => {
-                errors.add("code", "Срок действия кода истёк. Получите новый код")
-            }
+            Err(
+                e @ (RegistrationError::WrongCode { .. }
+                | RegistrationError::CodeVoid
+                | RegistrationError::Expired),
+            ) => errors.add("code", code_error(&e).unwrap_or_default()),
             Err(RegistrationError::NotFound | RegistrationError::AlreadyCompleted) => {
                 session.remove(SESSION_KEY);
                 return Ok(Redirect::to("/register").into_response());
