@@ -210,6 +210,63 @@ pub async fn change_password(
     Ok(())
 }
 
+/// Remembers the device a person signed in from (by the blind index of its device cookie) and,
+/// when the account knew other devices but not this one, tells the owner and writes the journal.
+pub async fn note_device(
+    ctx: crate::registration::Ctx<'_>,
+    account_id: Uuid,
+    device_token: &str,
+    description: &str,
+) -> Result<bool, uslugi_store::StoreError> {
+    let now = now_ms();
+    let blind = ctx.keys.blind_index().compute("device", device_token);
+    let (new, had_others) =
+        uslugi_store::known_devices::note(ctx.db, account_id, &blind, now).await?;
+    if !(new && had_others) {
+        return Ok(false);
+    }
+    let when = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(now) * 1_000_000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::macros::format_description!(
+                "[day].[month].[year] [hour]:[minute]"
+            ))
+            .ok()
+        })
+        .unwrap_or_default();
+    // Read before the transaction: on SQLite the transaction holds the only connection.
+    let contact = accounts::load(ctx.db, ctx.keys, account_id)
+        .await
+        .ok()
+        .flatten()
+        .and_then(|a| a.contacts.into_iter().next());
+    let txn = ctx.db.begin().await?;
+    store_accounts::journal(
+        &txn,
+        account_id,
+        "login.new_device",
+        serde_json::json!({ "device": description }),
+        now,
+    )
+    .await?;
+    if let Some(contact) = contact {
+        let text = format!(
+            "Госуслуги: вход в учётную запись с нового устройства ({description}) {when} UTC. Если это были не вы, смените пароль и завершите чужие сеансы в разделе «Безопасность»."
+        );
+        let msg = contact.notice("Вход с нового устройства", text);
+        crate::delivery::enqueue(
+            &txn,
+            ctx.keys.cipher(),
+            &msg,
+            &format!("new-device:{account_id}:{now}"),
+        )
+        .await
+        .map_err(|e| uslugi_store::StoreError::Corrupt(e.to_string()))?;
+    }
+    txn.commit().await?;
+    Ok(true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::describe_user_agent;

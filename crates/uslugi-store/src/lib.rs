@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod db;
 pub mod entities;
 pub mod jobs;
+pub mod known_devices;
 pub mod login_attempts;
 pub mod migration;
 pub mod outbox;

@@ -139,12 +139,15 @@ async fn recovery_sets_a_new_password_and_ends_every_other_session() {
     )
     .await;
     assert_eq!(TestApp::location(&r), "/cabinet");
-    let told = app.last_message_to("+79120000601").await;
+    app.drain_worker().await;
+    let out = app.dev_outbox().await;
     assert!(
-        told["body"]
-            .as_str()
-            .unwrap()
-            .contains("пароль от вашей учётной записи изменён")
+        out.iter().any(|m| m["to"] == "+79120000601"
+            && m["body"]
+                .as_str()
+                .unwrap()
+                .contains("пароль от вашей учётной записи изменён")),
+        "{out:?}"
     );
 }
 

@@ -260,3 +260,95 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
     .await;
     assert_eq!(TestApp::location(&r), "/cabinet");
 }
+
+#[tokio::test]
+async fn a_sign_in_from_a_new_device_is_reported_once() {
+    let app = TestApp::spawn().await;
+    app.register_by_phone("Смирнова", "Анна", "+79120000705")
+        .await;
+    let sms_count = |out: &Vec<serde_json::Value>| {
+        out.iter()
+            .filter(|m| {
+                m["to"] == "+79120000705"
+                    && m["body"]
+                        .as_str()
+                        .unwrap_or("")
+                        .contains("нового устройства")
+            })
+            .count()
+    };
+    // The registering browser is a known device: signing in again there reports nothing.
+    let token = app.hidden_field("/cabinet", "csrf_token").await;
+    app.post_form("/logout", &[("csrf_token", &token)]).await;
+    form(
+        &app,
+        &app.client,
+        "/login",
+        "/login",
+        &[("login", "+79120000705"), ("password", STRONG_PASSWORD)],
+    )
+    .await;
+    app.drain_worker().await;
+    assert_eq!(sms_count(&app.dev_outbox().await), 0);
+
+    let phone = browser(PHONE_UA);
+    let r = form(
+        &app,
+        &phone,
+        "/login",
+        "/login",
+        &[("login", "+79120000705"), ("password", STRONG_PASSWORD)],
+    )
+    .await;
+    let cookies: Vec<_> = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        cookies
+            .iter()
+            .any(|c| c.starts_with("uslugi_device=") && c.contains("HttpOnly")),
+        "{cookies:?}"
+    );
+    let told = app.last_message_to("+79120000705").await;
+    assert!(
+        told["body"]
+            .as_str()
+            .unwrap()
+            .contains("с нового устройства (Chrome, Android)"),
+        "{told}"
+    );
+
+    // The same device again: no second report.
+    let token = uslugi_testkit::hidden_value(
+        &phone
+            .get(app.url("/cabinet"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "csrf_token",
+    )
+    .unwrap();
+    phone
+        .post(app.url("/logout"))
+        .header("origin", &app.base_url)
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    form(
+        &app,
+        &phone,
+        "/login",
+        "/login",
+        &[("login", "+79120000705"), ("password", STRONG_PASSWORD)],
+    )
+    .await;
+    app.drain_worker().await;
+    assert_eq!(sms_count(&app.dev_outbox().await), 1);
+}

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod code_sends;
 pub mod dev_messages;
 pub mod jobs;
+pub mod known_devices;
 pub mod login_attempts;
 pub mod outbox;
 pub mod personal_data;

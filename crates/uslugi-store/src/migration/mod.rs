@@ -10,6 +10,7 @@ mod m0003_personal_data;
 mod m0004_uploads;
 mod m0005_login_attempts;
 mod m0006_session_clients;
+mod m0007_known_devices;
 
 /// Runs the migrations in order.
 #[derive(Debug)]
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_uploads::Migration),
             Box::new(m0005_login_attempts::Migration),
             Box::new(m0006_session_clients::Migration),
+            Box::new(m0007_known_devices::Migration),
         ]
     }
 }

@@ -41,11 +41,13 @@ pub async fn create(
     {
         Ok(id) => {
             session.set_account(&state, Some(id));
-            Ok((
+            let mut resp = (
                 StatusCode::CREATED,
                 Json(serde_json::json!({ "account_id": id })),
             )
-                .into_response())
+                .into_response();
+            crate::device::after_sign_in(&state, &headers, id, &mut resp).await;
+            Ok(resp)
         }
         Err(LoginError::Blocked) => Err(Problem::new(
             StatusCode::FORBIDDEN,

@@ -126,7 +126,9 @@ pub async fn post(
     match login::login(ctx, &form.login, &form.password, &ip).await {
         Ok(account_id) => {
             session.set_account(&state, Some(account_id));
-            Ok(Redirect::to("/cabinet").into_response())
+            let mut resp = Redirect::to("/cabinet").into_response();
+            crate::device::after_sign_in(&state, &headers, account_id, &mut resp).await;
+            Ok(resp)
         }
         Err(LoginError::Blocked) => {
             errors.add(

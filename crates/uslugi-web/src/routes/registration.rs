@@ -526,6 +526,7 @@ pub async fn password_get(
 pub async fn password_post(
     State(state): State<AppState>,
     session: Session,
+    headers: HeaderMap,
     form: Result<Form<PasswordForm>, FormRejection>,
 ) -> Result<Response, AppError> {
     let Form(form) = form.map_err(|e| AppError::BadRequest(e.body_text()))?;
@@ -568,7 +569,9 @@ pub async fn password_post(
                     FLASH,
                     &"Учётная запись создана. Добро пожаловать на портал госуслуг!",
                 );
-                return Ok(Redirect::to("/cabinet").into_response());
+                let mut resp = Redirect::to("/cabinet").into_response();
+                crate::device::after_sign_in(&state, &headers, account_id, &mut resp).await;
+                return Ok(resp);
             }
             Err(RegistrationError::ContactTaken) => errors.add(
                 "password",
