@@ -83,6 +83,16 @@ fn replace_database_name(url: &str, name: &str) -> String {
     }
 }
 
+/// A separate browser (own cookies, no redirects followed) with a User-Agent.
+pub fn browser(user_agent: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .user_agent(user_agent.to_owned())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
 /// A password that passes the policy for the test people.
 pub const STRONG_PASSWORD: &str = "Зелёный-Чайник#42";
 
@@ -179,6 +189,40 @@ impl TestApp {
             .post(self.url(path))
             .header("origin", &self.base_url)
             .form(form)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// As `client` (another browser): loads `page`, takes its CSRF token and posts `fields` to
+    /// `action` from this origin.
+    pub async fn submit_as(
+        &self,
+        client: &reqwest::Client,
+        page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let html = client
+            .get(self.url(page))
+            .send()
+            .await
+            .expect("GET")
+            .text()
+            .await
+            .expect("body");
+        let token = hidden_value(&html, "csrf_token").unwrap_or_else(|| {
+            panic!(
+                "no form on {page}: {}",
+                html.chars().take(300).collect::<String>()
+            )
+        });
+        let mut all = vec![("csrf_token", token.as_str())];
+        all.extend_from_slice(fields);
+        client
+            .post(self.url(action))
+            .header("origin", &self.base_url)
+            .form(&all)
             .send()
             .await
             .expect("POST")

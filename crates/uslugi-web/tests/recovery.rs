@@ -2,43 +2,9 @@
 
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 
-use uslugi_testkit::{STRONG_PASSWORD, TestApp};
+use uslugi_testkit::{STRONG_PASSWORD, TestApp, browser};
 
 const NEW_PASSWORD: &str = "Синий-Кит#2027";
-
-async fn form(
-    app: &TestApp,
-    client: &reqwest::Client,
-    path: &str,
-    fields: &[(&str, &str)],
-) -> reqwest::Response {
-    let html = client
-        .get(app.url(path))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = uslugi_testkit::hidden_value(&html, "csrf_token").unwrap();
-    let mut all = vec![("csrf_token", token.as_str())];
-    all.extend_from_slice(fields);
-    client
-        .post(app.url(path))
-        .header("origin", &app.base_url)
-        .form(&all)
-        .send()
-        .await
-        .unwrap()
-}
-
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
 
 #[tokio::test]
 async fn recovery_sets_a_new_password_and_ends_every_other_session() {
@@ -46,18 +12,26 @@ async fn recovery_sets_a_new_password_and_ends_every_other_session() {
     app.register_by_phone("Смирнова", "Анна", "+79120000601")
         .await;
     // Another device signed in as well.
-    let other = browser();
-    let r = form(
-        &app,
-        &other,
-        "/login",
-        &[("login", "+79120000601"), ("password", STRONG_PASSWORD)],
-    )
-    .await;
+    let other = browser("test");
+    let r = app
+        .submit_as(
+            &other,
+            "/login",
+            "/login",
+            &[("login", "+79120000601"), ("password", STRONG_PASSWORD)],
+        )
+        .await;
     assert_eq!(TestApp::location(&r), "/cabinet");
 
-    let person = browser();
-    let r = form(&app, &person, "/recover", &[("login", "8 912 000-06-01")]).await;
+    let person = browser("test");
+    let r = app
+        .submit_as(
+            &person,
+            "/recover",
+            "/recover",
+            &[("login", "8 912 000-06-01")],
+        )
+        .await;
     assert_eq!(TestApp::location(&r), "/recover/confirm");
     let page = person
         .get(app.url("/recover/confirm"))
@@ -76,33 +50,42 @@ async fn recovery_sets_a_new_password_and_ends_every_other_session() {
             .starts_with("Код для восстановления доступа")
     );
     let code = app.sms_code("+79120000601").await;
-    let r = form(&app, &person, "/recover/confirm", &[("code", &code)]).await;
+    let r = app
+        .submit_as(
+            &person,
+            "/recover/confirm",
+            "/recover/confirm",
+            &[("code", &code)],
+        )
+        .await;
     assert_eq!(TestApp::location(&r), "/recover/password");
 
-    let html = form(
-        &app,
-        &person,
-        "/recover/password",
-        &[
-            ("password", "qwerty12"),
-            ("password_confirmation", "qwerty12"),
-        ],
-    )
-    .await
-    .text()
-    .await
-    .unwrap();
+    let html = app
+        .submit_as(
+            &person,
+            "/recover/password",
+            "/recover/password",
+            &[
+                ("password", "qwerty12"),
+                ("password_confirmation", "qwerty12"),
+            ],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("Добавьте в пароль заглавную букву"), "{html}");
-    let r = form(
-        &app,
-        &person,
-        "/recover/password",
-        &[
-            ("password", NEW_PASSWORD),
-            ("password_confirmation", NEW_PASSWORD),
-        ],
-    )
-    .await;
+    let r = app
+        .submit_as(
+            &person,
+            "/recover/password",
+            "/recover/password",
+            &[
+                ("password", NEW_PASSWORD),
+                ("password_confirmation", NEW_PASSWORD),
+            ],
+        )
+        .await;
     assert_eq!(TestApp::location(&r), "/cabinet");
     let cabinet = person
         .get(app.url("/cabinet"))
@@ -119,25 +102,27 @@ async fn recovery_sets_a_new_password_and_ends_every_other_session() {
     assert_eq!(TestApp::location(&r), "/login");
     assert_eq!(TestApp::location(&app.get("/cabinet").await), "/login");
     // The old password is gone, the new one works.
-    let fresh = browser();
-    let html = form(
-        &app,
-        &fresh,
-        "/login",
-        &[("login", "+79120000601"), ("password", STRONG_PASSWORD)],
-    )
-    .await
-    .text()
-    .await
-    .unwrap();
+    let fresh = browser("test");
+    let html = app
+        .submit_as(
+            &fresh,
+            "/login",
+            "/login",
+            &[("login", "+79120000601"), ("password", STRONG_PASSWORD)],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("Неверный логин или пароль"));
-    let r = form(
-        &app,
-        &fresh,
-        "/login",
-        &[("login", "+79120000601"), ("password", NEW_PASSWORD)],
-    )
-    .await;
+    let r = app
+        .submit_as(
+            &fresh,
+            "/login",
+            "/login",
+            &[("login", "+79120000601"), ("password", NEW_PASSWORD)],
+        )
+        .await;
     assert_eq!(TestApp::location(&r), "/cabinet");
     app.drain_worker().await;
     let out = app.dev_outbox().await;
@@ -154,8 +139,15 @@ async fn recovery_sets_a_new_password_and_ends_every_other_session() {
 #[tokio::test]
 async fn an_unknown_login_looks_the_same_and_no_code_works() {
     let app = TestApp::spawn().await;
-    let person = browser();
-    let r = form(&app, &person, "/recover", &[("login", "+79120000699")]).await;
+    let person = browser("test");
+    let r = app
+        .submit_as(
+            &person,
+            "/recover",
+            "/recover",
+            &[("login", "+79120000699")],
+        )
+        .await;
     assert_eq!(TestApp::location(&r), "/recover/confirm");
     let page = person
         .get(app.url("/recover/confirm"))
@@ -168,7 +160,13 @@ async fn an_unknown_login_looks_the_same_and_no_code_works() {
     assert!(page.contains("Если учётная запись с контактом <strong>+7 912 ***-**-99</strong>"));
     app.drain_worker().await;
     assert!(app.dev_outbox().await.is_empty(), "nothing is sent");
-    let html = form(&app, &person, "/recover/confirm", &[("code", "123456")])
+    let html = app
+        .submit_as(
+            &person,
+            "/recover/confirm",
+            "/recover/confirm",
+            &[("code", "123456")],
+        )
         .await
         .text()
         .await
@@ -189,7 +187,13 @@ async fn an_unknown_login_looks_the_same_and_no_code_works() {
 #[tokio::test]
 async fn a_malformed_login_is_named() {
     let app = TestApp::spawn().await;
-    let html = form(&app, &browser(), "/recover", &[("login", "иванов")])
+    let html = app
+        .submit_as(
+            &browser("test"),
+            "/recover",
+            "/recover",
+            &[("login", "иванов")],
+        )
         .await
         .text()
         .await

@@ -2,44 +2,7 @@
 
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 
-use uslugi_testkit::{STRONG_PASSWORD, TestApp};
-
-fn browser(ua: &str) -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .user_agent(ua.to_owned())
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-async fn form(
-    app: &TestApp,
-    client: &reqwest::Client,
-    page: &str,
-    action: &str,
-    fields: &[(&str, &str)],
-) -> reqwest::Response {
-    let html = client
-        .get(app.url(page))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = uslugi_testkit::hidden_value(&html, "csrf_token")
-        .unwrap_or_else(|| panic!("no form on {page}: {}", &html[..html.len().min(300)]));
-    let mut all = vec![("csrf_token", token.as_str())];
-    all.extend_from_slice(fields);
-    client
-        .post(app.url(action))
-        .header("origin", &app.base_url)
-        .form(&all)
-        .send()
-        .await
-        .unwrap()
-}
+use uslugi_testkit::{STRONG_PASSWORD, TestApp, browser};
 
 const PHONE_UA: &str = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Mobile Safari/537.36";
 
@@ -49,8 +12,7 @@ async fn sessions_are_listed_and_another_device_can_be_signed_out() {
     app.register_by_phone("Смирнова", "Анна", "+79120000701")
         .await;
     let phone = browser(PHONE_UA);
-    form(
-        &app,
+    app.submit_as(
         &phone,
         "/login",
         "/login",
@@ -68,14 +30,14 @@ async fn sessions_are_listed_and_another_device_can_be_signed_out() {
         "one other session"
     );
 
-    let r = form(
-        &app,
-        &app.client,
-        "/security",
-        "/security/sessions/end-others",
-        &[],
-    )
-    .await;
+    let r = app
+        .submit_as(
+            &app.client,
+            "/security",
+            "/security/sessions/end-others",
+            &[],
+        )
+        .await;
     assert_eq!(TestApp::location(&r), "/security");
     assert!(
         app.get_text("/security")
@@ -104,8 +66,7 @@ async fn a_session_of_another_account_cannot_be_ended() {
         .map(|s| s.id)
         .collect();
     let stranger = browser("x");
-    form(
-        &app,
+    app.submit_as(
         &stranger,
         "/register",
         "/register",
@@ -117,16 +78,14 @@ async fn a_session_of_another_account_cannot_be_ended() {
     )
     .await;
     let code = app.sms_code("+79120000703").await;
-    form(
-        &app,
+    app.submit_as(
         &stranger,
         "/register/confirm",
         "/register/confirm",
         &[("code", &code)],
     )
     .await;
-    form(
-        &app,
+    app.submit_as(
         &stranger,
         "/register/password",
         "/register/password",
@@ -138,14 +97,14 @@ async fn a_session_of_another_account_cannot_be_ended() {
     )
     .await;
     for id in &victims {
-        let r = form(
-            &app,
-            &stranger,
-            "/security",
-            "/security/sessions/end",
-            &[("id", id)],
-        )
-        .await;
+        let r = app
+            .submit_as(
+                &stranger,
+                "/security",
+                "/security/sessions/end",
+                &[("id", id)],
+            )
+            .await;
         assert_eq!(TestApp::location(&r), "/security");
     }
     assert_eq!(app.get("/cabinet").await.status(), 200, "still signed in");
@@ -168,16 +127,14 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
     app.register_by_phone("Смирнова", "Анна", "+79120000704")
         .await;
     let other = browser(PHONE_UA);
-    form(
-        &app,
+    app.submit_as(
         &other,
         "/login",
         "/login",
         &[("login", "+79120000704"), ("password", "Неверный#Пароль1")],
     )
     .await;
-    form(
-        &app,
+    app.submit_as(
         &other,
         "/login",
         "/login",
@@ -190,50 +147,50 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
         "{page}"
     );
 
-    let html = form(
-        &app,
-        &app.client,
-        "/security/password",
-        "/security/password",
-        &[
-            ("current_password", "не тот"),
-            ("password", "Синий-Кит#2027"),
-            ("password_confirmation", "Синий-Кит#2027"),
-        ],
-    )
-    .await
-    .text()
-    .await
-    .unwrap();
+    let html = app
+        .submit_as(
+            &app.client,
+            "/security/password",
+            "/security/password",
+            &[
+                ("current_password", "не тот"),
+                ("password", "Синий-Кит#2027"),
+                ("password_confirmation", "Синий-Кит#2027"),
+            ],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("Неверный текущий пароль"));
-    let html = form(
-        &app,
-        &app.client,
-        "/security/password",
-        "/security/password",
-        &[
-            ("current_password", STRONG_PASSWORD),
-            ("password", "qwerty12"),
-            ("password_confirmation", "qwerty12"),
-        ],
-    )
-    .await
-    .text()
-    .await
-    .unwrap();
+    let html = app
+        .submit_as(
+            &app.client,
+            "/security/password",
+            "/security/password",
+            &[
+                ("current_password", STRONG_PASSWORD),
+                ("password", "qwerty12"),
+                ("password_confirmation", "qwerty12"),
+            ],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("Добавьте в пароль заглавную букву"));
-    let r = form(
-        &app,
-        &app.client,
-        "/security/password",
-        "/security/password",
-        &[
-            ("current_password", STRONG_PASSWORD),
-            ("password", "Синий-Кит#2027"),
-            ("password_confirmation", "Синий-Кит#2027"),
-        ],
-    )
-    .await;
+    let r = app
+        .submit_as(
+            &app.client,
+            "/security/password",
+            "/security/password",
+            &[
+                ("current_password", STRONG_PASSWORD),
+                ("password", "Синий-Кит#2027"),
+                ("password_confirmation", "Синий-Кит#2027"),
+            ],
+        )
+        .await;
     assert_eq!(TestApp::location(&r), "/security");
     assert!(
         r.headers()
@@ -250,14 +207,14 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
         "/login"
     );
     let fresh = browser("y");
-    let r = form(
-        &app,
-        &fresh,
-        "/login",
-        "/login",
-        &[("login", "+79120000704"), ("password", "Синий-Кит#2027")],
-    )
-    .await;
+    let r = app
+        .submit_as(
+            &fresh,
+            "/login",
+            "/login",
+            &[("login", "+79120000704"), ("password", "Синий-Кит#2027")],
+        )
+        .await;
     assert_eq!(TestApp::location(&r), "/cabinet");
 }
 
@@ -280,8 +237,7 @@ async fn a_sign_in_from_a_new_device_is_reported_once() {
     // The registering browser is a known device: signing in again there reports nothing.
     let token = app.hidden_field("/cabinet", "csrf_token").await;
     app.post_form("/logout", &[("csrf_token", &token)]).await;
-    form(
-        &app,
+    app.submit_as(
         &app.client,
         "/login",
         "/login",
@@ -292,14 +248,14 @@ async fn a_sign_in_from_a_new_device_is_reported_once() {
     assert_eq!(sms_count(&app.dev_outbox().await), 0);
 
     let phone = browser(PHONE_UA);
-    let r = form(
-        &app,
-        &phone,
-        "/login",
-        "/login",
-        &[("login", "+79120000705"), ("password", STRONG_PASSWORD)],
-    )
-    .await;
+    let r = app
+        .submit_as(
+            &phone,
+            "/login",
+            "/login",
+            &[("login", "+79120000705"), ("password", STRONG_PASSWORD)],
+        )
+        .await;
     let cookies: Vec<_> = r
         .headers()
         .get_all("set-cookie")
@@ -341,8 +297,7 @@ async fn a_sign_in_from_a_new_device_is_reported_once() {
         .send()
         .await
         .unwrap();
-    form(
-        &app,
+    app.submit_as(
         &phone,
         "/login",
         "/login",
