@@ -102,6 +102,12 @@ pub struct AuthConfig {
     /// Behind this many trusted reverse proxies, take the client IP from `X-Forwarded-For`,
     /// counting from the right (the entries the proxies appended); 0 uses the peer address.
     pub trusted_proxy_hops: usize,
+    /// Adding or removing a second factor needs a sign-in or password check this recent.
+    pub reauth_window_secs: i64,
+    /// Wrong second-factor codes per account within 15 minutes before throttling.
+    pub factor_failures_per_account: u64,
+    /// A deactivated account is deleted after this many days unless its owner signs in.
+    pub deactivation_grace_days: i64,
 }
 
 impl Default for AuthConfig {
@@ -122,6 +128,9 @@ impl Default for AuthConfig {
             lockout_after_failures: 10,
             captcha_after_failures: 3,
             trusted_proxy_hops: 0,
+            reauth_window_secs: 300,
+            factor_failures_per_account: 10,
+            deactivation_grace_days: 30,
         }
     }
 }

@@ -102,13 +102,45 @@ async fn dummy_hash(passwords: &Passwords) -> Result<String, PasswordHashError> 
     Ok(DUMMY.get_or_init(|| h).clone())
 }
 
-/// Checks the login and password; returns the account to sign in.
+/// Who is signing in from where, for the rate limits and the login history.
+#[derive(Debug, Clone, Copy)]
+pub struct Client<'a> {
+    /// Client address.
+    pub ip: &'a str,
+    /// `User-Agent`, for the device description.
+    pub user_agent: &'a str,
+}
+
+/// Cipher purpose of `login_attempts.client_info`.
+pub const CLIENT_INFO_PURPOSE: &str = "login_attempts.client_info";
+
+/// The encrypted device and address of an attempt (`None` if encryption fails: the history
+/// then shows no device, which is better than failing the sign-in).
+pub fn client_info(keys: &Keys, client: &Client<'_>) -> Option<String> {
+    let ua: String = client.user_agent.chars().take(512).collect();
+    let json = serde_json::json!({ "ua": ua, "ip": client.ip }).to_string();
+    keys.cipher().encrypt(CLIENT_INFO_PURPOSE, &json).ok()
+}
+
+/// A successful password check.
+#[derive(Debug, Clone, Copy)]
+pub struct SignedIn {
+    /// The account.
+    pub account_id: Uuid,
+    /// The account was deactivated and this sign-in restored it.
+    pub reactivated: bool,
+    /// The password was issued by an operator and must be changed now.
+    pub must_change_password: bool,
+}
+
+/// Checks the login and password; returns the account to sign in (a second step may follow).
 pub async fn login(
     ctx: Ctx<'_>,
     login: &str,
     password: &str,
-    client_ip: &str,
-) -> Result<Uuid, LoginError> {
+    client: &Client<'_>,
+) -> Result<SignedIn, LoginError> {
+    let client_ip = client.ip;
     let (db, keys, passwords, auth) = (ctx.db, ctx.keys, ctx.passwords, &ctx.config.auth);
     let now = now_ms();
     // Counted per normalised login, so «8 912…» and «+7 912…» share one counter.
@@ -118,9 +150,9 @@ pub async fn login(
         .map(|(d, v)| format!("{d}:{v}"))
         .unwrap_or_else(|| login.trim().to_lowercase());
     let identifier = keys.blind_index().compute("login", &key);
-    let client = client_key(keys, client_ip);
+    let client_key = client_key(keys, client_ip);
     let (by_login, by_client) =
-        login_attempts::failures_since(db, &identifier, &client, now - WINDOW_MS).await?;
+        login_attempts::failures_since(db, &identifier, &client_key, now - WINDOW_MS).await?;
     if by_login >= auth.login_failures_per_login || by_client >= auth.login_failures_per_client {
         return Err(LoginError::Throttled {
             retry_after_secs: WINDOW_MS / 1000,
@@ -170,7 +202,19 @@ pub async fn login(
     };
     // One transaction for the attempt and the journal entry: one commit (one fsync) per login.
     let txn = db.begin().await.map_err(uslugi_store::StoreError::from)?;
-    login_attempts::record(&txn, account_id, &identifier, &client, ok, now).await?;
+    login_attempts::record(
+        &txn,
+        login_attempts::Attempt {
+            account_id,
+            identifier_blind: &identifier,
+            client_blind: &client_key,
+            success: ok,
+            method: "password",
+            client_info: client_info(keys, client),
+        },
+        now,
+    )
+    .await?;
     if let Some(id) = account_id {
         let event = if ok { "login.success" } else { "login.failure" };
         store_accounts::journal(
@@ -183,6 +227,22 @@ pub async fn login(
         .await?;
     }
     // Too many failures in a row block the account until access is recovered; the owner is told.
+    // Signing in within the grace period undoes a deactivation.
+    let grace_ms = ctx.config.auth.deactivation_grace_days * 86_400_000;
+    let reactivated = matches!((ok, &row), (true, Some(r))
+        if r.status == store_accounts::status::DEACTIVATED
+            && r.deactivated_at.is_some_and(|at| at + grace_ms > now));
+    if let (true, Some(r)) = (reactivated, &row) {
+        store_accounts::reactivate(&txn, r.id, now).await?;
+        store_accounts::journal(
+            &txn,
+            r.id,
+            "account.reactivated",
+            serde_json::json!({}),
+            now,
+        )
+        .await?;
+    }
     let mut blocked_now = false;
     if let (false, Some(r)) = (ok, &row)
         && r.status == store_accounts::status::ACTIVE
@@ -220,8 +280,14 @@ pub async fn login(
     }
     match (ok, &row) {
         // The blocked state is revealed only to someone who knows the password.
-        (true, Some(r)) if r.status != store_accounts::status::ACTIVE => Err(LoginError::Blocked),
-        (true, Some(r)) => Ok(r.id),
+        (true, Some(r)) if r.status == store_accounts::status::ACTIVE || reactivated => {
+            Ok(SignedIn {
+                account_id: r.id,
+                reactivated,
+                must_change_password: r.password_temporary,
+            })
+        }
+        (true, Some(r)) if r.status == store_accounts::status::BLOCKED => Err(LoginError::Blocked),
         _ => Err(LoginError::Invalid),
     }
 }

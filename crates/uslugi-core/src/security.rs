@@ -111,22 +111,59 @@ pub struct AttemptView {
     pub at: i64,
     /// Whether it succeeded.
     pub success: bool,
+    /// «Пароль», «Код из приложения», …
+    pub method: &'static str,
+    /// «Chrome, Windows»-style description.
+    pub device: String,
+    /// Address.
+    pub ip: String,
 }
 
-/// The newest login attempts on the account.
+/// The Russian name of a sign-in method.
+pub fn method_name(method: Option<&str>) -> &'static str {
+    match method {
+        Some("totp") => "Код из приложения",
+        Some("sms") => "Код по СМС",
+        Some("backup") => "Резервный код",
+        Some("passkey") => "Ключ доступа",
+        _ => "Пароль",
+    }
+}
+
+/// A page of the account's login history, newest first, and the total count.
 pub async fn history(
     db: &Db,
+    keys: &Keys,
     account_id: Uuid,
+    offset: u64,
     limit: u64,
-) -> Result<Vec<AttemptView>, uslugi_store::StoreError> {
-    Ok(login_attempts::of_account(db, account_id, limit)
-        .await?
-        .into_iter()
-        .map(|a| AttemptView {
-            at: a.created_at,
-            success: a.success,
-        })
-        .collect())
+) -> Result<(Vec<AttemptView>, u64), uslugi_store::StoreError> {
+    let total = login_attempts::count_of_account(db, account_id).await?;
+    let rows = login_attempts::of_account(db, account_id, offset, limit).await?;
+    Ok((
+        rows.into_iter()
+            .map(|a| {
+                let info: ClientInfo = a
+                    .client_info
+                    .as_deref()
+                    .and_then(|c| {
+                        keys.cipher()
+                            .decrypt(crate::login::CLIENT_INFO_PURPOSE, c)
+                            .ok()
+                    })
+                    .and_then(|j| serde_json::from_str(&j).ok())
+                    .unwrap_or_default();
+                AttemptView {
+                    at: a.created_at,
+                    success: a.success,
+                    method: method_name(a.method.as_deref()),
+                    device: describe_user_agent(&info.ua),
+                    ip: info.ip,
+                }
+            })
+            .collect(),
+        total,
+    ))
 }
 
 /// Errors of changing the password.
@@ -287,4 +324,124 @@ mod tests {
         );
         assert_eq!(describe_user_agent(""), "Неизвестный браузер");
     }
+}
+
+/// Errors of a re-authentication.
+#[derive(Debug, thiserror::Error)]
+pub enum ReauthError {
+    /// Wrong password.
+    #[error("wrong password")]
+    WrongPassword,
+    /// Too many wrong passwords recently.
+    #[error("throttled")]
+    Throttled,
+    /// Anything else.
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// Checks the password of a signed-in person before a sensitive change (factors, deactivation).
+/// Wrong passwords are counted and throttled like sign-ins, so a stolen session cannot be used to
+/// guess the password.
+pub async fn reauthenticate(
+    ctx: crate::registration::Ctx<'_>,
+    account_id: Uuid,
+    password: &str,
+    client: &crate::login::Client<'_>,
+) -> Result<(), ReauthError> {
+    let internal = |e: &dyn std::fmt::Display| ReauthError::Internal(e.to_string());
+    let now = now_ms();
+    let identifier = ctx
+        .keys
+        .blind_index()
+        .compute("reauth", &account_id.to_string());
+    let client_blind = crate::registration::client_key(ctx.keys, client.ip);
+    let (by_account, _) = login_attempts::failures_since(
+        ctx.db,
+        &identifier,
+        &client_blind,
+        now - crate::login::WINDOW_MS,
+    )
+    .await
+    .map_err(|e| internal(&e))?;
+    if by_account >= ctx.config.auth.login_failures_per_login {
+        return Err(ReauthError::Throttled);
+    }
+    let row = store_accounts::find_account(ctx.db, account_id)
+        .await
+        .map_err(|e| internal(&e))?
+        .ok_or_else(|| ReauthError::Internal("account missing".into()))?;
+    let ok = ctx
+        .passwords
+        .verify(row.password_hash.clone(), password.to_owned())
+        .await
+        .map_err(|e| internal(&e))?;
+    login_attempts::record(
+        ctx.db,
+        login_attempts::Attempt {
+            account_id: Some(account_id),
+            identifier_blind: &identifier,
+            client_blind: &client_blind,
+            success: ok,
+            method: "password",
+            client_info: crate::login::client_info(ctx.keys, client),
+        },
+        now,
+    )
+    .await
+    .map_err(|e| internal(&e))?;
+    if ok {
+        Ok(())
+    } else {
+        Err(ReauthError::WrongPassword)
+    }
+}
+
+/// Issues a temporary password (an operator's action, e.g. at a service centre after checking
+/// the passport): it replaces the password, ends every session, and must be changed at the
+/// first sign-in. Returns the password to hand over.
+pub async fn issue_temporary_password(
+    ctx: crate::registration::Ctx<'_>,
+    account_id: Uuid,
+) -> Result<String, ChangePasswordError> {
+    let internal = |e: &dyn std::fmt::Display| ChangePasswordError::Internal(e.to_string());
+    // 12 characters from an alphabet without look-alikes (no 0/O, 1/l/I): about 70 bits.
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut password = String::with_capacity(14);
+    while password.chars().filter(|c| *c != '-').count() < 12 {
+        let mut b = [0u8; 1];
+        getrandom::fill(&mut b).map_err(|e| internal(&e))?;
+        // Rejection sampling keeps every character equally likely.
+        let n = usize::from(b[0]);
+        if n < 256 - 256 % ALPHABET.len() {
+            if password.len() == 4 || password.len() == 9 {
+                password.push('-');
+            }
+            password.push(char::from(ALPHABET[n % ALPHABET.len()]));
+        }
+    }
+    let hash = ctx
+        .passwords
+        .hash(password.clone())
+        .await
+        .map_err(|e| internal(&e))?;
+    let now = now_ms();
+    let txn = ctx.db.begin().await.map_err(|e| internal(&e))?;
+    store_accounts::set_temporary_password(&txn, account_id, &hash, true, now)
+        .await
+        .map_err(|e| internal(&e))?;
+    sessions::delete_for_account(&txn, account_id)
+        .await
+        .map_err(|e| internal(&e))?;
+    store_accounts::journal(
+        &txn,
+        account_id,
+        "password.temporary_issued",
+        serde_json::json!({}),
+        now,
+    )
+    .await
+    .map_err(|e| internal(&e))?;
+    txn.commit().await.map_err(|e| internal(&e))?;
+    Ok(password)
 }

@@ -122,6 +122,8 @@ pub trait ObjectStore: Send + Sync + std::fmt::Debug {
     ) -> BoxFuture<'a, Result<(), ObjectStoreError>>;
     /// Reads the bytes of a key.
     fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Vec<u8>, ObjectStoreError>>;
+    /// Removes a key; a missing key is not an error.
+    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), ObjectStoreError>>;
 }
 
 /// The built-in adapter: files in a local directory.
@@ -167,6 +169,15 @@ impl ObjectStore for LocalDirStore {
 
     fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Vec<u8>, ObjectStoreError>> {
         Box::pin(async move { Ok(tokio::fs::read(self.path(key)?).await?) })
+    }
+
+    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), ObjectStoreError>> {
+        Box::pin(async move {
+            match tokio::fs::remove_file(self.path(key)?).await {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+                _ => Ok(()),
+            }
+        })
     }
 }
 

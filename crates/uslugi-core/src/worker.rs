@@ -72,10 +72,19 @@ pub fn standard(config: &crate::Config, db: Db, keys: &crate::Keys) -> Result<Wo
     let registries: Arc<dyn crate::registries::Registries> =
         crate::registries::SimulatedRegistries::shared()?;
     let check = crate::profile::RegistryCheck::new(db.clone(), keys.clone(), registries);
+    let objects: Arc<dyn crate::uploads::ObjectStore> = Arc::new(
+        crate::uploads::LocalDirStore::new(config.data_dir.join("objects")),
+    );
+    let deletion = crate::deactivation::AccountDeletion::new(
+        db.clone(),
+        config.auth.deactivation_grace_days,
+        objects,
+    );
     Ok(
         Worker::new(db, keys.cipher().clone(), senders, config.worker.clone())
             .with_session_idle_minutes(config.web.session_idle_minutes)
-            .with_handler(crate::profile::REGISTRY_CHECK, Arc::new(check)),
+            .with_handler(crate::profile::REGISTRY_CHECK, Arc::new(check))
+            .with_handler(crate::deactivation::DELETE_JOB, Arc::new(deletion)),
     )
 }
 

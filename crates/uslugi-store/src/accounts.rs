@@ -26,6 +26,11 @@ pub mod status {
     pub const ACTIVE: &str = "active";
     /// Blocked after too many failed sign-ins, until access is recovered.
     pub const BLOCKED: &str = "blocked";
+    /// Deactivated by its owner; signing in within the grace period restores it, after that it
+    /// is deleted.
+    pub const DEACTIVATED: &str = "deactivated";
+    /// Deleted: personal data erased, the journal kept.
+    pub const DELETED: &str = "deleted";
 }
 
 /// Input for a new account.
@@ -79,6 +84,8 @@ pub async fn insert_account(
         password_changed_at: Set(now),
         created_at: Set(now),
         updated_at: Set(now),
+        deactivated_at: Set(None),
+        password_temporary: Set(false),
     })
     .exec_without_returning(db)
     .await?;
@@ -257,6 +264,7 @@ pub async fn set_password(
     accounts::Entity::update_many()
         .col_expr(accounts::Column::PasswordHash, Expr::value(password_hash))
         .col_expr(accounts::Column::PasswordChangedAt, Expr::value(now))
+        .col_expr(accounts::Column::PasswordTemporary, Expr::value(false))
         .col_expr(accounts::Column::UpdatedAt, Expr::value(now))
         .filter(accounts::Column::Id.eq(account_id))
         .exec(db)
@@ -278,4 +286,158 @@ pub async fn set_status(
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// Deactivates an account (its owner's choice).
+pub async fn deactivate(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+    now: i64,
+) -> Result<(), StoreError> {
+    accounts::Entity::update_many()
+        .col_expr(accounts::Column::Status, Expr::value(status::DEACTIVATED))
+        .col_expr(accounts::Column::DeactivatedAt, Expr::value(now))
+        .col_expr(accounts::Column::UpdatedAt, Expr::value(now))
+        .filter(accounts::Column::Id.eq(account_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Undoes a deactivation.
+pub async fn reactivate(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+    now: i64,
+) -> Result<(), StoreError> {
+    accounts::Entity::update_many()
+        .col_expr(accounts::Column::Status, Expr::value(status::ACTIVE))
+        .col_expr(
+            accounts::Column::DeactivatedAt,
+            Expr::value(Option::<i64>::None),
+        )
+        .col_expr(accounts::Column::UpdatedAt, Expr::value(now))
+        .filter(accounts::Column::Id.eq(account_id))
+        .filter(accounts::Column::Status.eq(status::DEACTIVATED))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Accounts deactivated before `before`, due for deletion.
+pub async fn deactivated_before(
+    db: &impl ConnectionTrait,
+    before: i64,
+    limit: u64,
+) -> Result<Vec<Uuid>, StoreError> {
+    Ok(accounts::Entity::find()
+        .select_only()
+        .column(accounts::Column::Id)
+        .filter(accounts::Column::Status.eq(status::DEACTIVATED))
+        .filter(accounts::Column::DeactivatedAt.lt(before))
+        .limit(limit)
+        .into_tuple::<Uuid>()
+        .all(db)
+        .await?)
+}
+
+/// Erases an account's own row down to what the journal needs: the id, the status and the
+/// times stay; the name and the password hash go.
+pub async fn erase(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+    now: i64,
+) -> Result<(), StoreError> {
+    accounts::Entity::update_many()
+        .col_expr(accounts::Column::Status, Expr::value(status::DELETED))
+        .col_expr(accounts::Column::Name, Expr::value(""))
+        .col_expr(accounts::Column::PasswordHash, Expr::value(""))
+        .col_expr(accounts::Column::UpdatedAt, Expr::value(now))
+        .filter(accounts::Column::Id.eq(account_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Sets or clears the "must change at next sign-in" mark with a new password hash.
+pub async fn set_temporary_password(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+    password_hash: &str,
+    temporary: bool,
+    now: i64,
+) -> Result<(), StoreError> {
+    accounts::Entity::update_many()
+        .col_expr(accounts::Column::PasswordHash, Expr::value(password_hash))
+        .col_expr(accounts::Column::PasswordTemporary, Expr::value(temporary))
+        .col_expr(accounts::Column::PasswordChangedAt, Expr::value(now))
+        .col_expr(accounts::Column::UpdatedAt, Expr::value(now))
+        .filter(accounts::Column::Id.eq(account_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Deletes an account's personal data everywhere, keeping the account row (erased) and the
+/// journal, whose entries hold no personal data. Returns the object keys of its uploads, for the
+/// caller to remove from the object store after the commit.
+pub async fn erase_everything(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+    now: i64,
+) -> Result<Vec<String>, StoreError> {
+    use crate::entities::{
+        backup_codes, known_devices, login_attempts, personal_data, second_factors, sessions,
+        uploads, verifications,
+    };
+    let keys: Vec<String> = uploads::Entity::find()
+        .select_only()
+        .column(uploads::Column::ObjectKey)
+        .filter(uploads::Column::AccountId.eq(account_id))
+        .into_tuple::<String>()
+        .all(db)
+        .await?;
+    uploads::Entity::delete_many()
+        .filter(uploads::Column::AccountId.eq(account_id))
+        .exec(db)
+        .await?;
+    account_contacts::Entity::delete_many()
+        .filter(account_contacts::Column::AccountId.eq(account_id))
+        .exec(db)
+        .await?;
+    personal_data::Entity::delete_many()
+        .filter(personal_data::Column::AccountId.eq(account_id))
+        .exec(db)
+        .await?;
+    second_factors::Entity::delete_many()
+        .filter(second_factors::Column::AccountId.eq(account_id))
+        .exec(db)
+        .await?;
+    backup_codes::Entity::delete_many()
+        .filter(backup_codes::Column::AccountId.eq(account_id))
+        .exec(db)
+        .await?;
+    known_devices::Entity::delete_many()
+        .filter(known_devices::Column::AccountId.eq(account_id))
+        .exec(db)
+        .await?;
+    sessions::Entity::delete_many()
+        .filter(sessions::Column::AccountId.eq(account_id))
+        .exec(db)
+        .await?;
+    verifications::Entity::delete_many()
+        .filter(verifications::Column::AccountId.eq(account_id))
+        .exec(db)
+        .await?;
+    // The attempts stay for the security record, without the device and address.
+    login_attempts::Entity::update_many()
+        .col_expr(
+            login_attempts::Column::ClientInfo,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(login_attempts::Column::AccountId.eq(account_id))
+        .exec(db)
+        .await?;
+    erase(db, account_id, now).await?;
+    Ok(keys)
 }

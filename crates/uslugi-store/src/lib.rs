@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod db;
 pub mod entities;
+pub mod factors;
 pub mod jobs;
 pub mod known_devices;
 pub mod login_attempts;

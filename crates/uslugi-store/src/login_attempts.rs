@@ -7,22 +7,38 @@ use uuid::Uuid;
 
 use crate::{StoreError, entities::login_attempts};
 
+/// An attempt to record.
+#[derive(Debug, Clone)]
+pub struct Attempt<'a> {
+    /// The account, when the login named one.
+    pub account_id: Option<Uuid>,
+    /// Blind index of the normalised login (or of the account, for second factors).
+    pub identifier_blind: &'a str,
+    /// Blind index of the client address.
+    pub client_blind: &'a str,
+    /// Whether it succeeded.
+    pub success: bool,
+    /// `password`, `totp`, `sms`, `backup`, `passkey`.
+    pub method: &'a str,
+    /// Ciphertext of the device and address, for the history.
+    pub client_info: Option<String>,
+}
+
 /// Records an attempt.
 pub async fn record(
     db: &impl ConnectionTrait,
-    account_id: Option<Uuid>,
-    identifier_blind: &str,
-    client_blind: &str,
-    success: bool,
+    attempt: Attempt<'_>,
     now: i64,
 ) -> Result<(), StoreError> {
     login_attempts::Entity::insert(login_attempts::ActiveModel {
         id: Set(Uuid::now_v7()),
-        account_id: Set(account_id),
-        identifier_blind: Set(identifier_blind.to_owned()),
-        client_blind: Set(client_blind.to_owned()),
-        success: Set(success),
+        account_id: Set(attempt.account_id),
+        identifier_blind: Set(attempt.identifier_blind.to_owned()),
+        client_blind: Set(attempt.client_blind.to_owned()),
+        success: Set(attempt.success),
         created_at: Set(now),
+        method: Set(Some(attempt.method.to_owned())),
+        client_info: Set(attempt.client_info),
     })
     .exec_without_returning(db)
     .await?;
@@ -51,16 +67,19 @@ pub async fn failures_since(
     Ok((by_identifier, by_client))
 }
 
-/// The newest attempts on an account.
+/// A page of the account's attempts, newest first.
 pub async fn of_account(
     db: &impl ConnectionTrait,
     account_id: Uuid,
+    offset: u64,
     limit: u64,
 ) -> Result<Vec<login_attempts::Model>, StoreError> {
     use sea_orm::{QueryOrder, QuerySelect};
     Ok(login_attempts::Entity::find()
         .filter(login_attempts::Column::AccountId.eq(account_id))
         .order_by_desc(login_attempts::Column::CreatedAt)
+        .order_by_desc(login_attempts::Column::Id)
+        .offset(offset)
         .limit(limit)
         .all(db)
         .await?)
@@ -84,6 +103,17 @@ pub async fn consecutive_failures(
         .filter(login_attempts::Column::AccountId.eq(account_id))
         .filter(login_attempts::Column::Success.eq(false))
         .filter(login_attempts::Column::CreatedAt.gte(last_success))
+        .count(db)
+        .await?)
+}
+
+/// How many attempts the account has on record (for paging).
+pub async fn count_of_account(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+) -> Result<u64, StoreError> {
+    Ok(login_attempts::Entity::find()
+        .filter(login_attempts::Column::AccountId.eq(account_id))
         .count(db)
         .await?)
 }

@@ -14,6 +14,8 @@ pub struct Model {
     pub password_changed_at: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    pub deactivated_at: Option<i64>,
+    pub password_temporary: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,8 @@ pub struct Model {
     pub client_blind: String,
     pub success: bool,
     pub created_at: i64,
+    pub method: Option<String>,
+    pub client_info: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,6 +11,7 @@ mod m0004_uploads;
 mod m0005_login_attempts;
 mod m0006_session_clients;
 mod m0007_known_devices;
+mod m0008_second_factors;
 
 /// Runs the migrations in order.
 #[derive(Debug)]
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_login_attempts::Migration),
             Box::new(m0006_session_clients::Migration),
             Box::new(m0007_known_devices::Migration),
+            Box::new(m0008_second_factors::Migration),
         ]
     }
 }

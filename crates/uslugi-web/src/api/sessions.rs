@@ -31,16 +31,38 @@ pub async fn create(
 ) -> Result<Response, Problem> {
     let Json(c) = body.map_err(bad_json)?;
     let ip = client_ip(&state, peer, &headers);
+    let client = login::Client {
+        ip: &ip,
+        user_agent: crate::routes::factors::user_agent(&headers),
+    };
     match login::login(
         crate::routes::registration::ctx(&state),
         &c.login,
         &c.password,
-        &ip,
+        &client,
     )
     .await
     {
-        Ok(id) => {
+        Ok(signed) => {
+            let id = signed.account_id;
+            // The API has no second step yet: an account with a second factor signs in through
+            // the pages, never with the password alone.
+            let required = uslugi_core::factors::summary(&state.db, id)
+                .await
+                .map_err(Problem::internal)?
+                .required();
+            if required {
+                return Err(Problem::new(
+                    StatusCode::FORBIDDEN,
+                    "Для этой учётной записи включено подтверждение входа. Войдите на сайте",
+                ));
+            }
             session.set_account(&state, Some(id));
+            session.insert(
+                &state,
+                crate::routes::factors::AUTH_AT,
+                &uslugi_store::now_ms(),
+            );
             let mut resp = (
                 StatusCode::CREATED,
                 Json(serde_json::json!({ "account_id": id })),

@@ -29,6 +29,7 @@ struct LoginPage {
     login: String,
     errors: FieldErrors,
     captcha: Option<String>,
+    flash: Option<String>,
 }
 
 const CAPTCHA_KEY: &str = "captcha";
@@ -62,6 +63,11 @@ fn page(
         login,
         errors,
         captcha,
+        flash: {
+            let f = session.get::<String>("flash");
+            session.remove("flash");
+            f
+        },
     })
 }
 
@@ -123,12 +129,13 @@ pub async fn post(
         return Ok(Html(page(&state, &session, form.login, errors, captcha)?).into_response());
     }
     session.remove(CAPTCHA_KEY);
-    match login::login(ctx, &form.login, &form.password, &ip).await {
-        Ok(account_id) => {
-            session.set_account(&state, Some(account_id));
-            let mut resp = Redirect::to("/cabinet").into_response();
-            crate::device::after_sign_in(&state, &headers, account_id, &mut resp).await;
-            Ok(resp)
+    let client = login::Client {
+        ip: &ip,
+        user_agent: crate::routes::factors::user_agent(&headers),
+    };
+    match login::login(ctx, &form.login, &form.password, &client).await {
+        Ok(signed) => {
+            crate::routes::factors::after_password(&state, &session, &headers, signed).await
         }
         Err(LoginError::Blocked) => {
             errors.add(

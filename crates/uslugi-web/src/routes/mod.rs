@@ -4,6 +4,7 @@ pub mod cabinet;
 pub mod contacts;
 pub mod demo;
 pub mod dev;
+pub mod factors;
 pub mod home;
 pub mod login;
 pub mod ops;
@@ -12,6 +13,7 @@ pub mod profile;
 pub mod recovery;
 pub mod registration;
 pub mod security;
+pub mod security_factors;
 pub mod support;
 
 use axum::{
@@ -52,6 +54,7 @@ pub fn router(state: AppState) -> Router {
             get(registration::password_get).post(registration::password_post),
         )
         .route("/login", get(login::get).post(login::post))
+        .route("/login/factor", get(factors::get).post(factors::post))
         .route(
             "/recover",
             get(recovery::start_get).post(recovery::start_post),
@@ -67,6 +70,28 @@ pub fn router(state: AppState) -> Router {
         .route("/cabinet", get(cabinet::get))
         .route("/security", get(security::get))
         .route("/security/sessions/end", post(security::end_one))
+        .route(
+            "/security/confirm",
+            get(security_factors::confirm_get).post(security_factors::confirm_post),
+        )
+        .route("/security/factors", get(security_factors::list))
+        .route(
+            "/security/factors/totp",
+            get(security_factors::totp_get).post(security_factors::totp_post),
+        )
+        .route("/security/factors/sms", post(security_factors::sms_post))
+        .route(
+            "/security/factors/remove",
+            post(security_factors::remove_post),
+        )
+        .route(
+            "/security/factors/backup",
+            post(security_factors::backup_post),
+        )
+        .route(
+            "/security/deactivate",
+            get(security_factors::deactivate_get).post(security_factors::deactivate_post),
+        )
         .route("/security/sessions/end-others", post(security::end_others))
         .route(
             "/security/password",
@@ -103,6 +128,7 @@ pub fn router(state: AppState) -> Router {
     }
     let form_limit = state.config.web.body_limit_bytes;
     r.merge(crate::api::routes())
+        .layer(from_fn(factors::enforce_password_change))
         .layer(axum::extract::DefaultBodyLimit::max(form_limit))
         .route_layer(from_fn(metrics::track))
         .fallback(|| async { AppError::NotFound })

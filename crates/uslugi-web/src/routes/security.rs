@@ -3,7 +3,7 @@
 use askama::Template;
 use axum::{
     Form,
-    extract::{State, rejection::FormRejection},
+    extract::{Query, State, rejection::FormRejection},
     response::{Html, IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
@@ -35,6 +35,25 @@ impl std::fmt::Debug for SessionRowView {
     }
 }
 
+struct AttemptRowView {
+    at: String,
+    method: &'static str,
+    device: String,
+    ip: String,
+    success: bool,
+}
+
+impl std::fmt::Debug for AttemptRowView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AttemptRowView")
+            .field("success", &self.success)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Login history rows per page.
+const HISTORY_PAGE: u64 = 20;
+
 #[derive(Debug, Template)]
 #[template(path = "security/index.html")]
 struct SecurityPage {
@@ -42,7 +61,10 @@ struct SecurityPage {
     csrf_token: String,
     flash: Option<String>,
     sessions: Vec<SessionRowView>,
-    history: Vec<(String, bool)>,
+    history: Vec<AttemptRowView>,
+    page: u64,
+    pages: u64,
+    factors_on: Vec<&'static str>,
 }
 
 /// «23.11.2026 13:05».
@@ -58,14 +80,37 @@ fn when(ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// The page of the login history.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct HistoryQuery {
+    page: String,
+}
+
 /// `GET /security` — the signed-in person.
-pub async fn get(State(state): State<AppState>, session: Session) -> Result<Response, AppError> {
+pub async fn get(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<HistoryQuery>,
+) -> Result<Response, AppError> {
     let Some(account_id) = session.account_id() else {
         return Ok(Redirect::to("/login").into_response());
     };
+    // A page number that is not a number is read as the first page, not an error.
+    let page = q.page.trim().parse::<u64>().unwrap_or(1).clamp(1, 100_000);
     let current = session.current_hash();
     let list = security::sessions_of(&state.db, &state.keys, account_id).await?;
-    let history = security::history(&state.db, account_id, 20).await?;
+    let (history, total) = security::history(
+        &state.db,
+        &state.keys,
+        account_id,
+        (page - 1) * HISTORY_PAGE,
+        HISTORY_PAGE,
+    )
+    .await?;
+    let summary = uslugi_core::factors::summary(&state.db, account_id)
+        .await
+        .map_err(AppError::internal)?;
     let flash = session.get::<String>("flash");
     session.remove("flash");
     let page = SecurityPage {
@@ -85,7 +130,24 @@ pub async fn get(State(state): State<AppState>, session: Session) -> Result<Resp
             .collect(),
         history: history
             .into_iter()
-            .map(|a| (when(a.at), a.success))
+            .map(|a| AttemptRowView {
+                at: when(a.at),
+                method: a.method,
+                device: a.device,
+                ip: a.ip,
+                success: a.success,
+            })
+            .collect(),
+        page,
+        pages: total.div_ceil(HISTORY_PAGE).max(1),
+        factors_on: summary
+            .factors
+            .iter()
+            .map(|f| match f.kind.as_str() {
+                "totp" => "приложение-аутентификатор",
+                "sms" => "код по СМС",
+                _ => "ключ безопасности",
+            })
             .collect(),
     };
     Ok(Html(render(&page)?).into_response())
@@ -142,6 +204,7 @@ struct PasswordPage {
     csrf_token: String,
     errors: FieldErrors,
     fields: Vec<(&'static str, &'static str, &'static str)>,
+    must_change: bool,
 }
 
 fn password_page(
@@ -153,6 +216,7 @@ fn password_page(
         layout: signed_in_layout(state, session, "Смена пароля").with_errors(!errors.is_empty()),
         csrf_token: session.csrf_token(state),
         errors,
+        must_change: session.get::<bool>(crate::routes::factors::MUST_CHANGE) == Some(true),
         fields: vec![
             ("current_password", "Текущий пароль", "current-password"),
             ("password", "Новый пароль", "new-password"),
@@ -224,6 +288,12 @@ pub async fn password_post(
         {
             Ok(()) => {
                 session.set_account(&state, Some(account_id));
+                session.remove(crate::routes::factors::MUST_CHANGE);
+                session.insert(
+                    &state,
+                    crate::routes::factors::AUTH_AT,
+                    &uslugi_store::now_ms(),
+                );
                 session.insert(
                     &state,
                     "flash",

@@ -1,0 +1,353 @@
+//! The second step of signing in (`/login/factor`): a code from the authenticator app, a code by
+//! SMS or a backup code. The password step leaves a pending sign-in in the session; the account
+//! is signed in (and the session id replaced) only when the second step passes.
+
+use askama::Template;
+use axum::{
+    Form,
+    extract::{ConnectInfo, Query, State, rejection::FormRejection},
+    http::{HeaderMap, StatusCode, header},
+    response::{Html, IntoResponse, Redirect, Response},
+};
+use serde::{Deserialize, Serialize};
+use uslugi_core::{
+    factors::{self, FactorError, Method},
+    login::{Client, SignedIn},
+    registration::RegistrationError,
+};
+use uslugi_store::now_ms;
+use uuid::Uuid;
+
+use crate::{
+    AppError, AppState,
+    forms::{FieldErrors, code_error},
+    layout::{Layout, render},
+    routes::registration::{client_ip, ctx},
+    session::Session,
+};
+
+/// Session key of a sign-in waiting for its second step.
+const PENDING: &str = "pending_login";
+/// Session key of the time of the last password or factor check (for re-authentication).
+pub const AUTH_AT: &str = "auth_at";
+/// Session key set while an operator-issued password must be replaced.
+pub const MUST_CHANGE: &str = "must_change_password";
+/// A pending sign-in lasts this long.
+const PENDING_TTL_MS: i64 = 10 * 60_000;
+/// Wrong codes per pending sign-in before the password must be given again.
+const TRIES: u32 = 5;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Pending {
+    account_id: Uuid,
+    started_at: i64,
+    reactivated: bool,
+    must_change_password: bool,
+    sms_id: Option<Uuid>,
+    sms_masked: Option<String>,
+    sms_sent_at: Option<i64>,
+    tries: u32,
+}
+
+/// The user agent of a request.
+pub fn user_agent(headers: &HeaderMap) -> &str {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+/// After a right password: ask for the second step when the account has one, else sign in.
+pub async fn after_password(
+    state: &AppState,
+    session: &Session,
+    headers: &HeaderMap,
+    signed: SignedIn,
+) -> Result<Response, AppError> {
+    let summary = factors::summary(&state.db, signed.account_id)
+        .await
+        .map_err(AppError::internal)?;
+    if summary.required() {
+        session.insert(
+            state,
+            PENDING,
+            &Pending {
+                account_id: signed.account_id,
+                started_at: now_ms(),
+                reactivated: signed.reactivated,
+                must_change_password: signed.must_change_password,
+                sms_id: None,
+                sms_masked: None,
+                sms_sent_at: None,
+                tries: 0,
+            },
+        );
+        return Ok(Redirect::to("/login/factor").into_response());
+    }
+    Ok(complete(state, session, headers, signed).await)
+}
+
+/// Signs the account in: a new session id, the re-authentication clock, the device check.
+pub async fn complete(
+    state: &AppState,
+    session: &Session,
+    headers: &HeaderMap,
+    signed: SignedIn,
+) -> Response {
+    session.remove(PENDING);
+    session.set_account(state, Some(signed.account_id));
+    session.insert(state, AUTH_AT, &now_ms());
+    let target = if signed.must_change_password {
+        session.insert(state, MUST_CHANGE, &true);
+        "/security/password"
+    } else {
+        "/cabinet"
+    };
+    if signed.reactivated {
+        session.insert(
+            state,
+            "flash",
+            &"Учётная запись снова активна: отключение отменено",
+        );
+    }
+    let mut resp = Redirect::to(target).into_response();
+    crate::device::after_sign_in(state, headers, signed.account_id, &mut resp).await;
+    resp
+}
+
+fn pending(session: &Session) -> Option<Pending> {
+    session
+        .get::<Pending>(PENDING)
+        .filter(|p| p.started_at + PENDING_TTL_MS > now_ms())
+}
+
+#[derive(Debug, Template)]
+#[template(path = "login/factor.html")]
+struct FactorPage {
+    layout: Layout,
+    csrf_token: String,
+    method: &'static str,
+    others: Vec<(&'static str, &'static str)>,
+    sms_hint: String,
+    sms_sent: bool,
+    errors: FieldErrors,
+}
+
+fn method_link(m: Method) -> &'static str {
+    match m {
+        Method::Totp => "Код из приложения-аутентификатора",
+        Method::Sms => "Код по СМС",
+        Method::Backup => "Резервный код",
+    }
+}
+
+/// Which method the page is for.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct MethodQuery {
+    method: String,
+}
+
+async fn page(
+    state: &AppState,
+    session: &Session,
+    p: &Pending,
+    requested: &str,
+    errors: FieldErrors,
+) -> Result<Response, AppError> {
+    let summary = factors::summary(&state.db, p.account_id)
+        .await
+        .map_err(AppError::internal)?;
+    let methods = summary.methods();
+    let method = Method::parse(requested)
+        .filter(|m| methods.contains(m))
+        .or_else(|| methods.first().copied())
+        .unwrap_or(Method::Backup);
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = FactorPage {
+        layout: Layout::new(state, "Подтверждение входа").with_errors(!errors.is_empty()),
+        csrf_token: session.csrf_token(state),
+        method: method.as_str(),
+        others: methods
+            .iter()
+            .filter(|m| **m != method)
+            .map(|m| (m.as_str(), method_link(*m)))
+            .collect(),
+        sms_hint: format!(
+            "Код отправлен на номер {}",
+            p.sms_masked.as_deref().unwrap_or("телефона")
+        ),
+        sms_sent: p.sms_id.is_some(),
+        errors,
+    };
+    Ok((status, Html(render(&page)?)).into_response())
+}
+
+/// `GET /login/factor` — someone who gave the right password.
+pub async fn get(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<MethodQuery>,
+) -> Result<Response, AppError> {
+    let Some(p) = pending(&session) else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    page(&state, &session, &p, &q.method, FieldErrors::default()).await
+}
+
+/// The second step as posted.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct FactorForm {
+    method: String,
+    code: String,
+    /// `send` asks for an SMS code instead of checking one.
+    action: String,
+}
+
+/// `POST /login/factor` — someone who gave the right password.
+pub async fn post(
+    State(state): State<AppState>,
+    session: Session,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    form: Result<Form<FactorForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let Form(form) = form.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    let Some(mut p) = pending(&session) else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let ip = client_ip(&state, peer, &headers);
+    let mut errors = FieldErrors::default();
+    let Some(method) = Method::parse(&form.method) else {
+        return page(&state, &session, &p, "", errors).await;
+    };
+    if form.action == "send" && method == Method::Sms {
+        let wait = p
+            .sms_sent_at
+            .map(|at| at + state.config.auth.resend_after_secs * 1000 - now_ms())
+            .unwrap_or(0);
+        if wait > 0 {
+            errors.add(
+                "code",
+                format!(
+                    "Новый код можно получить через {}",
+                    uslugi_domain::format_count(
+                        u64::try_from(wait / 1000 + 1).unwrap_or(1),
+                        "секунду",
+                        "секунды",
+                        "секунд"
+                    )
+                ),
+            );
+            return page(&state, &session, &p, "sms", errors).await;
+        }
+        match factors::send_sms_code(ctx(&state), p.account_id, &ip).await {
+            Ok((id, masked)) => {
+                p.sms_id = Some(id);
+                p.sms_masked = Some(masked);
+                p.sms_sent_at = Some(now_ms());
+                session.insert(&state, PENDING, &p);
+                return Ok(Redirect::to("/login/factor?method=sms").into_response());
+            }
+            Err(FactorError::Code(RegistrationError::TooManyCodes { .. })) => {
+                errors.add(
+                    "code",
+                    "Слишком много запросов кода за последний час. Попробуйте позже или выберите другой способ",
+                );
+                return page(&state, &session, &p, "sms", errors).await;
+            }
+            Err(FactorError::NoPhone) => {
+                errors.add(
+                    "code",
+                    "К учётной записи не привязан телефон. Выберите другой способ",
+                );
+                return page(&state, &session, &p, "sms", errors).await;
+            }
+            Err(e) => return Err(AppError::internal(e)),
+        }
+    }
+    if form.code.trim().is_empty() {
+        errors.add("code", "Введите код");
+        return page(&state, &session, &p, method.as_str(), errors).await;
+    }
+    let client = Client {
+        ip: &ip,
+        user_agent: user_agent(&headers),
+    };
+    match factors::verify(
+        ctx(&state),
+        p.account_id,
+        method,
+        &form.code,
+        p.sms_id,
+        &client,
+    )
+    .await
+    {
+        Ok(()) => {
+            let signed = SignedIn {
+                account_id: p.account_id,
+                reactivated: p.reactivated,
+                must_change_password: p.must_change_password,
+            };
+            Ok(complete(&state, &session, &headers, signed).await)
+        }
+        Err(FactorError::Throttled { .. }) => {
+            session.remove(PENDING);
+            Err(AppError::TooManyRequests(15 * 60))
+        }
+        Err(e) => {
+            p.tries += 1;
+            if p.tries >= TRIES {
+                session.remove(PENDING);
+                session.insert(
+                    &state,
+                    "flash",
+                    &"Слишком много неверных кодов. Войдите заново",
+                );
+                return Ok(Redirect::to("/login").into_response());
+            }
+            session.insert(&state, PENDING, &p);
+            let message = match &e {
+                FactorError::Code(c) => code_error(c).unwrap_or_else(|| "Неверный код".into()),
+                FactorError::WrongCode => match method {
+                    Method::Totp => {
+                        "Неверный код. Введите код, который сейчас показывает приложение".into()
+                    }
+                    Method::Backup => "Неверный или уже использованный резервный код".into(),
+                    Method::Sms => "Неверный код".into(),
+                },
+                _ => return Err(AppError::internal(e)),
+            };
+            errors.add("code", message);
+            page(&state, &session, &p, method.as_str(), errors).await
+        }
+    }
+}
+
+/// While an operator-issued (temporary) password is in use, every page except the password
+/// change, signing out and the static parts leads to the password change.
+pub async fn enforce_password_change(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let must = req
+        .extensions()
+        .get::<Session>()
+        .is_some_and(|s| s.account_id().is_some() && s.get::<bool>(MUST_CHANGE) == Some(true));
+    let path = req.uri().path();
+    let allowed = path == "/security/password"
+        || path == "/logout"
+        || path.starts_with("/assets/")
+        || path.starts_with("/api/")
+        || matches!(path, "/healthz" | "/readyz" | "/metrics");
+    if must && !allowed {
+        return Redirect::to("/security/password").into_response();
+    }
+    next.run(req).await
+}

@@ -1,0 +1,552 @@
+//! `/security/factors`: turning the second factors on and off, backup codes; `/security/confirm`:
+//! the password check that changes to them need (within the last five minutes);
+//! `/security/deactivate`: «Отключить учётную запись».
+
+use askama::Template;
+use axum::{
+    Form,
+    extract::{ConnectInfo, Query, State, rejection::FormRejection},
+    http::HeaderMap,
+    response::{Html, IntoResponse, Redirect, Response},
+};
+use serde::Deserialize;
+use uslugi_core::{
+    deactivation::{self, DeactivateError},
+    factors::{self, FactorError},
+    login::Client,
+    security::{self, ReauthError},
+};
+use uslugi_store::{factors::kind, now_ms};
+use uuid::Uuid;
+
+use crate::{
+    AppError, AppState,
+    forms::FieldErrors,
+    layout::{Layout, render},
+    routes::{
+        cabinet::signed_in_layout,
+        factors::{AUTH_AT, user_agent},
+        registration::{client_ip, ctx},
+    },
+    session::Session,
+};
+
+/// Session key of a TOTP secret being set up (encrypted).
+const TOTP_SETUP: &str = "totp_setup";
+const TOTP_SETUP_PURPOSE: &str = "session.totp_setup";
+
+/// Whether the person checked their password (or signed in) within the window.
+fn recently_authenticated(state: &AppState, session: &Session) -> bool {
+    session
+        .get::<i64>(AUTH_AT)
+        .is_some_and(|at| at + state.config.auth.reauth_window_secs * 1000 > now_ms())
+}
+
+/// Where to send the person for the password check, coming back to `next`.
+fn to_confirm(next: &str) -> Response {
+    Redirect::to(&format!("/security/confirm?next={next}")).into_response()
+}
+
+/// Only our own security pages are valid targets after the check (no open redirect).
+fn safe_next(next: &str) -> &str {
+    if next.starts_with("/security/")
+        && next
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'/' || b == b'-')
+    {
+        next
+    } else {
+        "/security/factors"
+    }
+}
+
+#[derive(Debug, Template)]
+#[template(path = "security/confirm.html")]
+struct ConfirmPage {
+    layout: Layout,
+    csrf_token: String,
+    next: String,
+    errors: FieldErrors,
+}
+
+/// Where to go after the check.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NextQuery {
+    next: String,
+}
+
+/// `GET /security/confirm` — the signed-in person.
+pub async fn confirm_get(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<NextQuery>,
+) -> Result<Response, AppError> {
+    if session.account_id().is_none() {
+        return Ok(Redirect::to("/login").into_response());
+    }
+    let page = ConfirmPage {
+        layout: signed_in_layout(&state, &session, "Подтверждение паролем"),
+        csrf_token: session.csrf_token(&state),
+        next: safe_next(&q.next).to_owned(),
+        errors: FieldErrors::default(),
+    };
+    Ok(Html(render(&page)?).into_response())
+}
+
+/// The password check as posted.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ConfirmForm {
+    password: String,
+    next: String,
+}
+
+/// `POST /security/confirm` — the signed-in person.
+pub async fn confirm_post(
+    State(state): State<AppState>,
+    session: Session,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    form: Result<Form<ConfirmForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let Some(account_id) = session.account_id() else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let Form(form) = form.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    let next = safe_next(&form.next).to_owned();
+    let mut errors = FieldErrors::default();
+    if form.password.is_empty() {
+        errors.add("password", "Введите пароль");
+    } else {
+        let ip = client_ip(&state, peer, &headers);
+        let client = Client {
+            ip: &ip,
+            user_agent: user_agent(&headers),
+        };
+        match security::reauthenticate(ctx(&state), account_id, &form.password, &client).await {
+            Ok(()) => {
+                session.insert(&state, AUTH_AT, &now_ms());
+                return Ok(Redirect::to(&next).into_response());
+            }
+            Err(ReauthError::WrongPassword) => errors.add("password", "Неверный пароль"),
+            Err(ReauthError::Throttled) => return Err(AppError::TooManyRequests(15 * 60)),
+            Err(e) => return Err(AppError::internal(e)),
+        }
+    }
+    let page = ConfirmPage {
+        layout: signed_in_layout(&state, &session, "Подтверждение паролем").with_errors(true),
+        csrf_token: session.csrf_token(&state),
+        next,
+        errors,
+    };
+    Ok(Html(render(&page)?).into_response())
+}
+
+struct FactorRowView {
+    id: Uuid,
+    kind: String,
+    since: String,
+}
+
+impl std::fmt::Debug for FactorRowView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FactorRowView")
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Template)]
+#[template(path = "security/factors.html")]
+struct FactorsPage {
+    layout: Layout,
+    csrf_token: String,
+    flash: Option<String>,
+    totp: Option<FactorRowView>,
+    sms: Option<FactorRowView>,
+    backup_left: u64,
+    any: bool,
+    error: Option<String>,
+}
+
+fn date(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::macros::format_description!("[day].[month].[year]"))
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+async fn factors_page(
+    state: &AppState,
+    session: &Session,
+    account_id: Uuid,
+    error: Option<String>,
+) -> Result<Response, AppError> {
+    let summary = factors::summary(&state.db, account_id)
+        .await
+        .map_err(AppError::internal)?;
+    let view = |k: &str| {
+        summary.of_kind(k).map(|f| FactorRowView {
+            id: f.id,
+            kind: f.kind.clone(),
+            since: date(f.created_at),
+        })
+    };
+    let flash = session.get::<String>("flash");
+    session.remove("flash");
+    let page = FactorsPage {
+        layout: signed_in_layout(state, session, "Подтверждение входа")
+            .with_errors(error.is_some()),
+        csrf_token: session.csrf_token(state),
+        flash,
+        totp: view(kind::TOTP),
+        sms: view(kind::SMS),
+        backup_left: summary.backup_left,
+        any: summary.required(),
+        error,
+    };
+    Ok(Html(render(&page)?).into_response())
+}
+
+/// `GET /security/factors` — the signed-in person.
+pub async fn list(State(state): State<AppState>, session: Session) -> Result<Response, AppError> {
+    let Some(account_id) = session.account_id() else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    factors_page(&state, &session, account_id, None).await
+}
+
+#[derive(Debug, Template)]
+#[template(path = "security/totp.html")]
+struct TotpPage {
+    layout: Layout,
+    csrf_token: String,
+    secret_groups: String,
+    qr_svg: String,
+    errors: FieldErrors,
+}
+
+fn totp_page(
+    state: &AppState,
+    session: &Session,
+    secret: &str,
+    errors: FieldErrors,
+) -> Result<Response, AppError> {
+    let setup = factors::totp_setup("Госуслуги", "Личный кабинет", secret);
+    let groups = setup
+        .secret
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let page = TotpPage {
+        layout: signed_in_layout(state, session, "Приложение-аутентификатор")
+            .with_errors(!errors.is_empty()),
+        csrf_token: session.csrf_token(state),
+        secret_groups: groups,
+        qr_svg: setup.qr_svg,
+        errors,
+    };
+    Ok(Html(render(&page)?).into_response())
+}
+
+fn setup_secret(state: &AppState, session: &Session) -> Option<String> {
+    session
+        .get::<String>(TOTP_SETUP)
+        .and_then(|c| state.keys.cipher().decrypt(TOTP_SETUP_PURPOSE, &c).ok())
+}
+
+/// `GET /security/factors/totp` — the signed-in person, recently authenticated: a new secret
+/// (kept in the session until confirmed), its QR code and its text.
+pub async fn totp_get(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Response, AppError> {
+    if session.account_id().is_none() {
+        return Ok(Redirect::to("/login").into_response());
+    }
+    if !recently_authenticated(&state, &session) {
+        return Ok(to_confirm("/security/factors/totp"));
+    }
+    let secret = factors::new_totp_secret().map_err(AppError::internal)?;
+    let sealed = state
+        .keys
+        .cipher()
+        .encrypt(TOTP_SETUP_PURPOSE, &secret)
+        .map_err(AppError::internal)?;
+    session.insert(&state, TOTP_SETUP, &sealed);
+    totp_page(&state, &session, &secret, FieldErrors::default())
+}
+
+/// The confirming code.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CodeForm {
+    code: String,
+}
+
+#[derive(Debug, Template)]
+#[template(path = "security/backup_codes.html")]
+struct BackupCodesPage {
+    layout: Layout,
+    intro: String,
+    codes: Vec<String>,
+}
+
+fn codes_page(
+    state: &AppState,
+    session: &Session,
+    intro: &str,
+    codes: Vec<String>,
+) -> Result<Response, AppError> {
+    let page = BackupCodesPage {
+        layout: signed_in_layout(state, session, "Резервные коды"),
+        intro: intro.to_owned(),
+        codes,
+    };
+    Ok(Html(render(&page)?).into_response())
+}
+
+/// `POST /security/factors/totp` — the signed-in person, recently authenticated.
+pub async fn totp_post(
+    State(state): State<AppState>,
+    session: Session,
+    form: Result<Form<CodeForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let Some(account_id) = session.account_id() else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let Form(form) = form.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    if !recently_authenticated(&state, &session) {
+        return Ok(to_confirm("/security/factors/totp"));
+    }
+    let Some(secret) = setup_secret(&state, &session) else {
+        return Ok(Redirect::to("/security/factors/totp").into_response());
+    };
+    let mut errors = FieldErrors::default();
+    if form.code.trim().is_empty() {
+        errors.add("code", "Введите код из приложения");
+        return totp_page(&state, &session, &secret, errors);
+    }
+    match factors::enable_totp(ctx(&state), account_id, &secret, &form.code).await {
+        Ok(codes) => {
+            session.remove(TOTP_SETUP);
+            match codes {
+                Some(codes) => codes_page(
+                    &state,
+                    &session,
+                    "Вход с кодом из приложения включён. Сохраните резервные коды: они помогут войти, если телефона с приложением не будет под рукой.",
+                    codes,
+                ),
+                None => {
+                    session.insert(&state, "flash", &"Вход с кодом из приложения включён");
+                    Ok(Redirect::to("/security/factors").into_response())
+                }
+            }
+        }
+        Err(FactorError::WrongCode) => {
+            errors.add(
+                "code",
+                "Неверный код. Проверьте, что время на телефоне точное, и введите код, который сейчас показывает приложение",
+            );
+            totp_page(&state, &session, &secret, errors)
+        }
+        Err(FactorError::AlreadyEnabled) => {
+            session.remove(TOTP_SETUP);
+            session.insert(&state, "flash", &"Вход с кодом из приложения уже включён");
+            Ok(Redirect::to("/security/factors").into_response())
+        }
+        Err(e) => Err(AppError::internal(e)),
+    }
+}
+
+/// `POST /security/factors/sms` — the signed-in person, recently authenticated.
+pub async fn sms_post(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Response, AppError> {
+    let Some(account_id) = session.account_id() else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    if !recently_authenticated(&state, &session) {
+        return Ok(to_confirm("/security/factors"));
+    }
+    match factors::enable_sms(ctx(&state), account_id).await {
+        Ok(Some(codes)) => codes_page(
+            &state,
+            &session,
+            "Вход с кодом по СМС включён. Сохраните резервные коды: они помогут войти, если телефона не будет под рукой.",
+            codes,
+        ),
+        Ok(None) | Err(FactorError::AlreadyEnabled) => {
+            session.insert(&state, "flash", &"Вход с кодом по СМС включён");
+            Ok(Redirect::to("/security/factors").into_response())
+        }
+        Err(FactorError::NoPhone) => {
+            factors_page(
+                &state,
+                &session,
+                account_id,
+                Some("Чтобы получать коды по СМС, добавьте и подтвердите номер телефона в разделе «Контакты»".into()),
+            )
+            .await
+        }
+        Err(e) => Err(AppError::internal(e)),
+    }
+}
+
+/// The factor to remove.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RemoveForm {
+    id: String,
+}
+
+/// `POST /security/factors/remove` — the signed-in person, recently authenticated.
+pub async fn remove_post(
+    State(state): State<AppState>,
+    session: Session,
+    form: Result<Form<RemoveForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let Some(account_id) = session.account_id() else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let Form(form) = form.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    if !recently_authenticated(&state, &session) {
+        return Ok(to_confirm("/security/factors"));
+    }
+    let Ok(id) = Uuid::parse_str(form.id.trim()) else {
+        return Err(AppError::NotFound);
+    };
+    match factors::remove(ctx(&state), account_id, id).await {
+        Ok(()) => {
+            session.insert(&state, "flash", &"Способ подтверждения входа отключён");
+            Ok(Redirect::to("/security/factors").into_response())
+        }
+        Err(FactorError::NotFound) => Err(AppError::NotFound),
+        Err(e) => Err(AppError::internal(e)),
+    }
+}
+
+/// `POST /security/factors/backup` — the signed-in person, recently authenticated: ten new codes.
+pub async fn backup_post(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Response, AppError> {
+    let Some(account_id) = session.account_id() else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    if !recently_authenticated(&state, &session) {
+        return Ok(to_confirm("/security/factors"));
+    }
+    let summary = factors::summary(&state.db, account_id)
+        .await
+        .map_err(AppError::internal)?;
+    if !summary.required() {
+        return factors_page(
+            &state,
+            &session,
+            account_id,
+            Some("Резервные коды нужны, когда включено подтверждение входа. Сначала включите приложение или СМС".into()),
+        )
+        .await;
+    }
+    let codes = factors::regenerate_backup_codes(ctx(&state), account_id)
+        .await
+        .map_err(AppError::internal)?;
+    codes_page(
+        &state,
+        &session,
+        "Новые резервные коды созданы, прежние больше не действуют.",
+        codes,
+    )
+}
+
+#[derive(Debug, Template)]
+#[template(path = "security/deactivate.html")]
+struct DeactivatePage {
+    layout: Layout,
+    csrf_token: String,
+    days: i64,
+    errors: FieldErrors,
+}
+
+/// `GET /security/deactivate` — the signed-in person.
+pub async fn deactivate_get(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Response, AppError> {
+    if session.account_id().is_none() {
+        return Ok(Redirect::to("/login").into_response());
+    }
+    let page = DeactivatePage {
+        layout: signed_in_layout(&state, &session, "Отключение учётной записи"),
+        csrf_token: session.csrf_token(&state),
+        days: state.config.auth.deactivation_grace_days,
+        errors: FieldErrors::default(),
+    };
+    Ok(Html(render(&page)?).into_response())
+}
+
+/// The password and the confirmation.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DeactivateForm {
+    password: String,
+    confirm: String,
+}
+
+#[derive(Debug, Template)]
+#[template(path = "security/deactivated.html")]
+struct DeactivatedPage {
+    layout: Layout,
+    until: String,
+}
+
+/// `POST /security/deactivate` — the signed-in person, with their password.
+pub async fn deactivate_post(
+    State(state): State<AppState>,
+    session: Session,
+    form: Result<Form<DeactivateForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let Some(account_id) = session.account_id() else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let Form(form) = form.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    let mut errors = FieldErrors::default();
+    if form.password.is_empty() {
+        errors.add("password", "Введите пароль");
+    }
+    if form.confirm != "yes" {
+        errors.add(
+            "confirm",
+            "Отметьте, что понимаете: учётная запись будет удалена, если не войти вовремя",
+        );
+    }
+    if errors.is_empty() {
+        match deactivation::deactivate(ctx(&state), account_id, &form.password).await {
+            Ok(delete_at) => {
+                session.destroy();
+                let page = DeactivatedPage {
+                    layout: Layout::new(&state, "Учётная запись отключена"),
+                    until: date(delete_at),
+                };
+                return Ok(Html(render(&page)?).into_response());
+            }
+            Err(DeactivateError::WrongPassword) => errors.add("password", "Неверный пароль"),
+            Err(e) => return Err(AppError::internal(e)),
+        }
+    }
+    let page = DeactivatePage {
+        layout: signed_in_layout(&state, &session, "Отключение учётной записи").with_errors(true),
+        csrf_token: session.csrf_token(&state),
+        days: state.config.auth.deactivation_grace_days,
+        errors,
+    };
+    Ok(Html(render(&page)?).into_response())
+}
