@@ -10,6 +10,7 @@ pub mod deactivation;
 pub mod delivery;
 pub mod factors;
 pub mod login;
+pub mod lost_factor;
 pub mod passwords;
 pub mod profile;
 pub mod recovery;

@@ -38,6 +38,11 @@ pub struct RecoveryState {
     pub masked: String,
     /// The code was confirmed.
     pub confirmed: bool,
+    /// The account, once the code is confirmed (never for an unknown login).
+    pub account_id: Option<Uuid>,
+    /// Where the code went: `sms` or `email` (a code by SMS already proves the phone, so an
+    /// SMS second factor adds nothing to it).
+    pub channel: String,
 }
 
 fn mask_login(login: &str) -> String {
@@ -169,6 +174,8 @@ pub async fn state(ctx: Ctx<'_>, id: Uuid) -> Result<RecoveryState, Registration
     Ok(RecoveryState {
         masked: data.masked,
         confirmed: v.confirmed_at.is_some() && v.account_id.is_some(),
+        account_id: v.account_id.filter(|_| v.confirmed_at.is_some()),
+        channel: v.channel,
     })
 }
 

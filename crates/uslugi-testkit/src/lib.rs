@@ -296,6 +296,80 @@ impl TestApp {
             .to_owned()
     }
 
+    /// Confirms the password on `/security/confirm` for the signed-in main client.
+    pub async fn reauthenticate(&self, next: &str) {
+        let r = self
+            .submit_as(
+                &self.client,
+                &format!("/security/confirm?next={next}"),
+                "/security/confirm",
+                &[("password", STRONG_PASSWORD), ("next", next)],
+            )
+            .await;
+        assert_eq!(TestApp::location(&r), next);
+    }
+
+    /// Turns the authenticator app on for the signed-in main client; returns the secret and
+    /// the backup codes shown.
+    pub async fn enable_totp(&self) -> (String, Vec<String>) {
+        self.reauthenticate("/security/factors/totp").await;
+        let (status, page) = self.get_text("/security/factors/totp").await;
+        assert_eq!(status, 200);
+        assert!(page.contains("<svg"), "QR code shown");
+        let start = page.find(r#"id="secret">"#).expect("secret shown") + r#"id="secret">"#.len();
+        let secret: String = page[start..]
+            .split('<')
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        assert_eq!(secret.len(), 32, "160-bit secret in base32");
+        let token = hidden_value(&page, "csrf_token").expect("form");
+        let r = self
+            .post_form(
+                "/security/factors/totp",
+                &[
+                    ("csrf_token", &token),
+                    ("code", &oathtool(&secret, now_secs())),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+        let page = r.text().await.expect("body");
+        assert!(page.contains("Резервные коды"), "{page}");
+        let list = page
+            .split(r#"id="backup-codes">"#)
+            .nth(1)
+            .and_then(|l| l.split("</ol>").next())
+            .expect("codes listed");
+        let codes = list
+            .split("<li>")
+            .skip(1)
+            .map(|c| c.split('<').next().unwrap_or_default().to_owned())
+            .collect();
+        (secret, codes)
+    }
+
+    /// Signs the main client out.
+    pub async fn sign_out(&self) {
+        let r = self
+            .submit_as(&self.client, "/cabinet", "/logout", &[])
+            .await;
+        assert!(r.status().is_redirection());
+    }
+
+    /// Posts the login form for the main client with the test password.
+    pub async fn password_step(&self, login: &str) -> reqwest::Response {
+        self.submit_as(
+            &self.client,
+            "/login",
+            "/login",
+            &[("login", login), ("password", STRONG_PASSWORD)],
+        )
+        .await
+    }
+
     /// Registers a person by phone through the pages and leaves them signed in.
     pub async fn register_by_phone(&self, last: &str, first: &str, phone_e164: &str) {
         let token = self.hidden_field("/register", "csrf_token").await;
@@ -427,6 +501,35 @@ pub fn hidden_value(html: &str, name: &str) -> Option<String> {
     let v = tag.find("value=\"")? + 7;
     let end = tag[v..].find('"')?;
     Some(tag[v..v + end].to_owned())
+}
+
+/// The TOTP code for `secret` at `unix` seconds, computed by Debian's `oathtool` (not by our
+/// code), as an authenticator app would show it.
+pub fn oathtool(secret: &str, unix: i64) -> String {
+    let out = std::process::Command::new("oathtool")
+        .args(["--totp", "-b", "-N", &format!("@{unix}"), secret])
+        .output()
+        .expect("oathtool is installed by scripts/test (Debian package oathtool)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("oathtool prints digits")
+        .trim()
+        .to_owned()
+}
+
+/// Now, in Unix seconds.
+pub fn now_secs() -> i64 {
+    i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock after 1970")
+            .as_secs(),
+    )
+    .expect("seconds fit")
 }
 
 #[cfg(test)]

@@ -11,91 +11,22 @@ use uslugi_testkit::{STRONG_PASSWORD, TestApp, browser, hidden_value};
 
 const PHONE: &str = "+79120000801";
 
-/// The TOTP code for `secret` at `unix` seconds, from oathtool.
-fn oathtool(secret: &str, unix: i64) -> String {
-    let out = std::process::Command::new("oathtool")
-        .args(["--totp", "-b", "-N", &format!("@{unix}"), secret])
-        .output()
-        .expect("oathtool is installed by scripts/test (Debian package oathtool)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
+use uslugi_testkit::{now_secs as now, oathtool};
 
-fn now() -> i64 {
-    i64::try_from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs(),
-    )
-    .unwrap()
-}
-
-/// Confirms the password on `/security/confirm` for the signed-in main client.
 async fn reauthenticate(app: &TestApp, next: &str) {
-    let r = app
-        .submit_as(
-            &app.client,
-            &format!("/security/confirm?next={next}"),
-            "/security/confirm",
-            &[("password", STRONG_PASSWORD), ("next", next)],
-        )
-        .await;
-    assert_eq!(TestApp::location(&r), next);
+    app.reauthenticate(next).await;
 }
 
-/// Turns the authenticator app on; returns the secret and the backup codes shown.
 async fn enable_totp(app: &TestApp) -> (String, Vec<String>) {
-    reauthenticate(app, "/security/factors/totp").await;
-    let (status, page) = app.get_text("/security/factors/totp").await;
-    assert_eq!(status, 200);
-    assert!(page.contains("<svg"), "QR code shown");
-    let start = page.find(r#"id="secret">"#).unwrap() + r#"id="secret">"#.len();
-    let secret: String = page[start..]
-        .split('<')
-        .next()
-        .unwrap()
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    assert_eq!(secret.len(), 32, "160-bit secret in base32");
-    let token = hidden_value(&page, "csrf_token").unwrap();
-    let r = app
-        .post_form(
-            "/security/factors/totp",
-            &[("csrf_token", &token), ("code", &oathtool(&secret, now()))],
-        )
-        .await;
-    assert_eq!(r.status(), 200);
-    let page = r.text().await.unwrap();
-    assert!(page.contains("Резервные коды"), "{page}");
-    let list = page.split(r#"id="backup-codes">"#).nth(1).unwrap();
-    let list = list.split("</ol>").next().unwrap();
-    let codes: Vec<String> = list
-        .split("<li>")
-        .skip(1)
-        .map(|c| c.split('<').next().unwrap().to_owned())
-        .collect();
-    (secret, codes)
+    app.enable_totp().await
 }
 
 async fn sign_out(app: &TestApp) {
-    let r = app.submit_as(&app.client, "/cabinet", "/logout", &[]).await;
-    assert!(r.status().is_redirection());
+    app.sign_out().await;
 }
 
 async fn password_step(app: &TestApp, login: &str) -> reqwest::Response {
-    app.submit_as(
-        &app.client,
-        "/login",
-        "/login",
-        &[("login", login), ("password", STRONG_PASSWORD)],
-    )
-    .await
+    app.password_step(login).await
 }
 
 #[tokio::test]

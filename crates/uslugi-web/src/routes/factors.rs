@@ -47,6 +47,57 @@ struct Pending {
     sms_masked: Option<String>,
     sms_sent_at: Option<i64>,
     tries: u32,
+    /// Set when the second step guards a recovery (its id) rather than a sign-in.
+    #[serde(default)]
+    recovery: Option<Uuid>,
+    /// The recovery code went by SMS: the SMS factor is proven already.
+    #[serde(default)]
+    skip_sms: bool,
+}
+
+/// Session key holding the recovery whose second step passed.
+pub const RECOVERY_FACTOR_OK: &str = "recover_factor_ok";
+
+/// Whether a confirmed recovery still needs the second step: with a factor on, it is required
+/// as well (a code by SMS counts for the SMS factor). Starts the step when it does.
+pub async fn recovery_needs_factor(
+    state: &AppState,
+    session: &Session,
+    recovery_id: Uuid,
+    account_id: Uuid,
+    channel: &str,
+) -> Result<bool, AppError> {
+    if session.get::<Uuid>(RECOVERY_FACTOR_OK) == Some(recovery_id) {
+        return Ok(false);
+    }
+    let summary = factors::summary(&state.db, account_id)
+        .await
+        .map_err(AppError::internal)?;
+    let skip_sms = channel == "sms";
+    let needed = summary.required()
+        && summary
+            .methods()
+            .iter()
+            .any(|m| !(skip_sms && *m == Method::Sms) && *m != Method::Backup);
+    if needed && pending(session).and_then(|p| p.recovery) != Some(recovery_id) {
+        session.insert(
+            state,
+            PENDING,
+            &Pending {
+                account_id,
+                started_at: now_ms(),
+                reactivated: false,
+                must_change_password: false,
+                sms_id: None,
+                sms_masked: None,
+                sms_sent_at: None,
+                tries: 0,
+                recovery: Some(recovery_id),
+                skip_sms,
+            },
+        );
+    }
+    Ok(needed)
 }
 
 /// The user agent of a request.
@@ -80,6 +131,8 @@ pub async fn after_password(
                 sms_masked: None,
                 sms_sent_at: None,
                 tries: 0,
+                recovery: None,
+                skip_sms: false,
             },
         );
         return Ok(Redirect::to("/login/factor").into_response());
@@ -131,6 +184,7 @@ struct FactorPage {
     sms_hint: String,
     sms_sent: bool,
     errors: FieldErrors,
+    recovery: bool,
 }
 
 fn method_link(m: Method) -> &'static str {
@@ -158,7 +212,11 @@ async fn page(
     let summary = factors::summary(&state.db, p.account_id)
         .await
         .map_err(AppError::internal)?;
-    let methods = summary.methods();
+    let methods: Vec<Method> = summary
+        .methods()
+        .into_iter()
+        .filter(|m| !(p.skip_sms && *m == Method::Sms))
+        .collect();
     let method = Method::parse(requested)
         .filter(|m| methods.contains(m))
         .or_else(|| methods.first().copied())
@@ -169,7 +227,16 @@ async fn page(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     let page = FactorPage {
-        layout: Layout::new(state, "Подтверждение входа").with_errors(!errors.is_empty()),
+        layout: Layout::new(
+            state,
+            if p.recovery.is_some() {
+                "Восстановление доступа"
+            } else {
+                "Подтверждение входа"
+            },
+        )
+        .with_errors(!errors.is_empty()),
+        recovery: p.recovery.is_some(),
         csrf_token: session.csrf_token(state),
         method: method.as_str(),
         others: methods
@@ -289,6 +356,11 @@ pub async fn post(
     )
     .await
     {
+        Ok(()) if p.recovery.is_some() => {
+            session.remove(PENDING);
+            session.insert(&state, RECOVERY_FACTOR_OK, &p.recovery);
+            Ok(Redirect::to("/recover/password").into_response())
+        }
         Ok(()) => {
             let signed = SignedIn {
                 account_id: p.account_id,

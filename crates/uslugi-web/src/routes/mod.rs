@@ -7,6 +7,7 @@ pub mod dev;
 pub mod factors;
 pub mod home;
 pub mod login;
+pub mod lost_factor;
 pub mod ops;
 pub mod pages;
 pub mod profile;
@@ -66,6 +67,22 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/recover/password",
             get(recovery::password_get).post(recovery::password_post),
+        )
+        .route(
+            "/recover/lost",
+            get(lost_factor::start_get).post(lost_factor::start_post),
+        )
+        .route(
+            "/recover/lost/confirm",
+            get(lost_factor::confirm_get).post(lost_factor::confirm_post),
+        )
+        .route(
+            "/recover/lost/phone",
+            get(lost_factor::phone_get).post(lost_factor::phone_post),
+        )
+        .route(
+            "/recover/lost/phone/confirm",
+            get(lost_factor::phone_confirm_get).post(lost_factor::phone_confirm_post),
         )
         .route("/cabinet", get(cabinet::get))
         .route("/security", get(security::get))

@@ -201,13 +201,35 @@ pub struct PasswordForm {
     password_confirmation: String,
 }
 
-async fn confirmed(state: &AppState, session: &Session) -> Result<Option<Uuid>, AppError> {
+/// The confirmed recovery of this session, or a redirect: to the start when there is none, to
+/// the second step when the account has a factor that has not been given yet.
+async fn confirmed(
+    state: &AppState,
+    session: &Session,
+) -> Result<Result<Uuid, Response>, AppError> {
+    let to_start = Ok(Err(Redirect::to("/recover").into_response()));
     let Some(id) = session.get::<Uuid>(SESSION_KEY) else {
-        return Ok(None);
+        return to_start;
     };
     match recovery::state(ctx(state), id).await {
-        Ok(st) if st.confirmed => Ok(Some(id)),
-        Ok(_) | Err(RegistrationError::NotFound | RegistrationError::AlreadyCompleted) => Ok(None),
+        Ok(st) if st.confirmed => {
+            let Some(account_id) = st.account_id else {
+                return to_start;
+            };
+            if crate::routes::factors::recovery_needs_factor(
+                state,
+                session,
+                id,
+                account_id,
+                &st.channel,
+            )
+            .await?
+            {
+                return Ok(Err(Redirect::to("/login/factor").into_response()));
+            }
+            Ok(Ok(id))
+        }
+        Ok(_) | Err(RegistrationError::NotFound | RegistrationError::AlreadyCompleted) => to_start,
         Err(e) => Err(AppError::internal(e)),
     }
 }
@@ -217,8 +239,8 @@ pub async fn password_get(
     State(state): State<AppState>,
     session: Session,
 ) -> Result<Response, AppError> {
-    if confirmed(&state, &session).await?.is_none() {
-        return Ok(Redirect::to("/recover").into_response());
+    if let Err(redirect) = confirmed(&state, &session).await? {
+        return Ok(redirect);
     }
     let page = PasswordPage {
         layout: Layout::new(&state, "Новый пароль"),
@@ -236,8 +258,9 @@ pub async fn password_post(
     form: Result<Form<PasswordForm>, FormRejection>,
 ) -> Result<Response, AppError> {
     let Form(form) = form.map_err(|e| AppError::BadRequest(e.body_text()))?;
-    let Some(id) = confirmed(&state, &session).await? else {
-        return Ok(Redirect::to("/recover").into_response());
+    let id = match confirmed(&state, &session).await? {
+        Ok(id) => id,
+        Err(redirect) => return Ok(redirect),
     };
     let mut errors = FieldErrors::default();
     if form.password.is_empty() {
@@ -260,6 +283,7 @@ pub async fn password_post(
         match recovery::complete(ctx(&state), id, form.password).await {
             Ok(account_id) => {
                 session.remove(SESSION_KEY);
+                session.remove(crate::routes::factors::RECOVERY_FACTOR_OK);
                 session.set_account(&state, Some(account_id));
                 session.insert(
                     &state,
