@@ -254,10 +254,11 @@ export async function submitRegistrationPassword(page, { password = PASSWORD, co
  * Register a person by phone in `page` (a fresh context): /register with the name and phone,
  * the SMS code from the outbox, the password → the cabinet. `person` has last_name, first_name,
  * middle_name and phone (any spelling). Sends one code. `smsBefore`: SMS to that phone already
- * in the outbox (the new code is the next one).
+ * in the outbox (the new code is the next one). `site`: the address the browser uses, when it differs
+ * from `baseUrl` (passkeys need http://localhost, the outbox is read at 127.0.0.1).
  */
-export async function registerByPhone(page, baseUrl, person, { smsBefore = 0 } = {}) {
-  await page.goto(`${baseUrl}/register`);
+export async function registerByPhone(page, baseUrl, person, { smsBefore = 0, site = baseUrl } = {}) {
+  await page.goto(`${site}/register`);
   await fillRegistration(page, { ...person, email: '' });
   await submitAndWait(page, 'Продолжить');
   assert.equal(new URL(page.url()).pathname, '/register/confirm', `step 1 for ${person.last_name} led to ${page.url()}`);

@@ -11,6 +11,7 @@ pub mod delivery;
 pub mod factors;
 pub mod login;
 pub mod lost_factor;
+pub mod passkeys;
 pub mod passwords;
 pub mod profile;
 pub mod recovery;

@@ -195,3 +195,19 @@ pub async fn backup_codes_left(
         .count(db)
         .await?)
 }
+
+/// Replaces a factor's stored secret (a passkey's new signature counter).
+pub async fn set_secret(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    secret: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    second_factors::Entity::update_many()
+        .col_expr(second_factors::Column::Secret, Expr::value(secret))
+        .col_expr(second_factors::Column::LastUsedAt, Expr::value(now))
+        .filter(second_factors::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -53,9 +53,131 @@
     window.setTimeout(tick, 1000);
   }
 
+  // Passkeys (WebAuthn). Browsers expose the ceremony only to scripts, so these buttons appear
+  // only when the browser can use them; every page also offers a way without a passkey.
+  function fromB64u(s) {
+    s = s.replace(/-/g, '+').replace(/_/g, '/');
+    while (s.length % 4) { s += '='; }
+    var bin = atob(s);
+    var out = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) { out[i] = bin.charCodeAt(i); }
+    return out.buffer;
+  }
+
+  function toB64u(buf) {
+    if (!buf) { return null; }
+    var bytes = new Uint8Array(buf);
+    var s = '';
+    for (var i = 0; i < bytes.length; i++) { s += String.fromCharCode(bytes[i]); }
+    return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  }
+
+  function postJson(url, csrf, body) {
+    return fetch(url, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', 'Accept': 'application/json', 'x-csrf-token': csrf },
+      body: JSON.stringify(body || {})
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (j) {
+        if (!r.ok) { throw new Error(j.detail || 'Не получилось. Попробуйте ещё раз'); }
+        return j;
+      });
+    });
+  }
+
+  function explain(err) {
+    if (err && (err.name === 'NotAllowedError' || err.name === 'AbortError')) {
+      return 'Действие отменено или время ожидания истекло. Попробуйте ещё раз';
+    }
+    if (err && err.name === 'InvalidStateError') {
+      return 'Этот ключ уже добавлен';
+    }
+    return (err && err.message) || 'Не получилось. Попробуйте ещё раз';
+  }
+
+  function withIds(list) {
+    return (list || []).map(function (c) { c.id = fromB64u(c.id); return c; });
+  }
+
+  function register(box, csrf) {
+    var label = box.querySelector('input[name="label"]');
+    return postJson(box.getAttribute('data-options-url'), csrf).then(function (opts) {
+      var pk = opts.publicKey;
+      pk.challenge = fromB64u(pk.challenge);
+      pk.user.id = fromB64u(pk.user.id);
+      pk.excludeCredentials = withIds(pk.excludeCredentials);
+      return navigator.credentials.create({ publicKey: pk });
+    }).then(function (cred) {
+      return postJson(box.getAttribute('data-finish-url'), csrf, {
+        label: label ? label.value : '',
+        credential: {
+          id: cred.id,
+          rawId: toB64u(cred.rawId),
+          type: cred.type,
+          response: {
+            attestationObject: toB64u(cred.response.attestationObject),
+            clientDataJSON: toB64u(cred.response.clientDataJSON)
+          },
+          extensions: cred.getClientExtensionResults ? cred.getClientExtensionResults() : {}
+        }
+      });
+    });
+  }
+
+  function authenticate(box, csrf) {
+    return postJson(box.getAttribute('data-options-url'), csrf).then(function (opts) {
+      var pk = opts.publicKey;
+      pk.challenge = fromB64u(pk.challenge);
+      pk.allowCredentials = withIds(pk.allowCredentials);
+      return navigator.credentials.get({ publicKey: pk });
+    }).then(function (cred) {
+      return postJson(box.getAttribute('data-finish-url'), csrf, {
+        credential: {
+          id: cred.id,
+          rawId: toB64u(cred.rawId),
+          type: cred.type,
+          response: {
+            authenticatorData: toB64u(cred.response.authenticatorData),
+            clientDataJSON: toB64u(cred.response.clientDataJSON),
+            signature: toB64u(cred.response.signature),
+            userHandle: toB64u(cred.response.userHandle)
+          },
+          extensions: {}
+        }
+      });
+    });
+  }
+
+  function passkeys() {
+    if (!window.PublicKeyCredential || !window.fetch || !navigator.credentials) { return; }
+    var boxes = document.querySelectorAll('[data-passkey], [data-passkey-register]');
+    Array.prototype.forEach.call(boxes, function (box) {
+      var button = box.querySelector('[data-passkey-start]');
+      var error = box.querySelector('[data-passkey-error]');
+      var csrf = box.getAttribute('data-csrf');
+      var run = box.hasAttribute('data-passkey-register') ? register : authenticate;
+      if (!button) { return; }
+      box.hidden = false;
+      button.hidden = false;
+      button.addEventListener('click', function () {
+        button.disabled = true;
+        error.hidden = true;
+        run(box, csrf).then(function (result) {
+          window.location.assign(result.redirect || '/cabinet');
+        }).catch(function (err) {
+          error.textContent = explain(err);
+          error.hidden = false;
+          button.disabled = false;
+        });
+      });
+    });
+  }
+
   document.addEventListener('DOMContentLoaded', function () {
     focusErrors();
     poll();
     countdown();
+    passkeys();
   });
 }());

@@ -385,3 +385,53 @@ async fn removing_the_last_factor_removes_the_backup_codes() {
         .await;
     assert!(r.status() == 404 || TestApp::location(&r).starts_with("/security/confirm"));
 }
+
+#[tokio::test]
+async fn a_forged_passkey_answer_signs_nobody_in() {
+    let app = TestApp::spawn().await;
+    let token = app.hidden_field("/login", "csrf_token").await;
+    let post = |path: &'static str, body: serde_json::Value| {
+        app.client
+            .post(app.url(path))
+            .header("origin", &app.base_url)
+            .header("x-csrf-token", &token)
+            .json(&body)
+            .send()
+    };
+    let r = post("/login/passkey/options", serde_json::json!({}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let options: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(options["publicKey"]["rpId"], "localhost");
+    assert!(options["publicKey"]["challenge"].as_str().unwrap().len() >= 43);
+    assert!(
+        options
+            .get("mediation")
+            .is_none_or(serde_json::Value::is_null)
+    );
+    let forged = serde_json::json!({ "credential": {
+        "id": "AAAA", "rawId": "AAAA", "type": "public-key",
+        "response": {
+            "authenticatorData": "AAAA", "clientDataJSON": "AAAA",
+            "signature": "AAAA", "userHandle": "AAAAAAAAAAAAAAAAAAAAAA"
+        },
+        "extensions": {}
+    }});
+    let r = post("/login/passkey", forged.clone()).await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert_eq!(TestApp::location(&app.get("/cabinet").await), "/login");
+    // The ceremony is used up: a second answer is refused as well.
+    let r = post("/login/passkey", forged).await.unwrap();
+    assert_eq!(r.status(), 422);
+    // Without the token the request does not get that far.
+    let r = app
+        .client
+        .post(app.url("/login/passkey/options"))
+        .header("origin", &app.base_url)
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}

@@ -88,6 +88,8 @@ pub enum Method {
     Sms,
     /// Backup code.
     Backup,
+    /// Security key or passkey.
+    Passkey,
 }
 
 impl Method {
@@ -97,6 +99,7 @@ impl Method {
             Method::Totp => "totp",
             Method::Sms => "sms",
             Method::Backup => "backup",
+            Method::Passkey => "passkey",
         }
     }
 
@@ -106,6 +109,7 @@ impl Method {
             "totp" => Some(Method::Totp),
             "sms" => Some(Method::Sms),
             "backup" => Some(Method::Backup),
+            "passkey" => Some(Method::Passkey),
             _ => None,
         }
     }
@@ -134,6 +138,9 @@ impl Summary {
     /// The methods a sign-in may use, preferred first.
     pub fn methods(&self) -> Vec<Method> {
         let mut out = Vec::new();
+        if self.of_kind(kind::WEBAUTHN).is_some() {
+            out.push(Method::Passkey);
+        }
         if self.of_kind(kind::TOTP).is_some() {
             out.push(Method::Totp);
         }
@@ -291,9 +298,13 @@ pub async fn enable_totp(
     let encrypted = ctx.keys.cipher().encrypt(SECRET_PURPOSE, secret)?;
     add(
         ctx,
-        account_id,
-        kind::TOTP,
-        Some(encrypted),
+        NewFactor {
+            account_id,
+            kind: kind::TOTP.into(),
+            slot: kind::TOTP.into(),
+            label: None,
+            secret: Some(encrypted),
+        },
         Some(step),
         "включён вход с кодом из приложения-аутентификатора",
     )
@@ -315,26 +326,30 @@ pub async fn enable_sms(
     }
     add(
         ctx,
-        account_id,
-        kind::SMS,
-        None,
+        NewFactor {
+            account_id,
+            kind: kind::SMS.into(),
+            slot: kind::SMS.into(),
+            label: None,
+            secret: None,
+        },
         None,
         "включён вход с кодом по СМС",
     )
     .await
 }
 
-/// Adds a one-per-account factor, with backup codes if the account has none, journals it and
+/// Adds a factor, with backup codes if the account has none, journals it and
 /// tells the owner. `used_step` marks the confirming TOTP code as used, so it cannot sign anyone
 /// in afterwards.
-async fn add(
+pub(crate) async fn add(
     ctx: Ctx<'_>,
-    account_id: Uuid,
-    factor_kind: &str,
-    secret: Option<String>,
+    factor: NewFactor,
     used_step: Option<i64>,
     notice: &str,
 ) -> Result<Option<Vec<String>>, FactorError> {
+    let account_id = factor.account_id;
+    let slot = factor.slot.clone();
     let contact = owner_contact(ctx, account_id).await;
     let had_codes = store::backup_codes_left(ctx.db, account_id).await? > 0;
     let codes = if had_codes {
@@ -344,26 +359,15 @@ async fn add(
     };
     let now = now_ms();
     let txn = ctx.db.begin().await?;
-    if !store::insert(
-        &txn,
-        NewFactor {
-            account_id,
-            kind: factor_kind.into(),
-            slot: factor_kind.into(),
-            label: None,
-            secret,
-        },
-        now,
-    )
-    .await?
-    {
+    let factor_kind = factor.kind.clone();
+    if !store::insert(&txn, factor, now).await? {
         return Err(FactorError::AlreadyEnabled);
     }
     if let Some(step) = used_step {
         let row = store::of_account(&txn, account_id)
             .await?
             .into_iter()
-            .find(|f| f.kind == factor_kind)
+            .find(|f| f.slot == slot)
             .ok_or(FactorError::NotFound)?;
         store::use_step(&txn, row.id, step, now).await?;
     }
@@ -556,6 +560,8 @@ pub async fn verify(
             _ => Err(FactorError::WrongCode),
         },
         Method::Sms => check_sms(ctx, &summary, account_id, code, sms_id, now).await,
+        // Passkeys are checked by their own ceremony (`passkeys::finish_authentication`).
+        Method::Passkey => Err(FactorError::WrongCode),
     };
     let ok = result.is_ok();
     login_attempts::record(

@@ -189,6 +189,7 @@ struct FactorPage {
 
 fn method_link(m: Method) -> &'static str {
     match m {
+        Method::Passkey => "Ключ доступа или биометрия",
         Method::Totp => "Код из приложения-аутентификатора",
         Method::Sms => "Код по СМС",
         Method::Backup => "Резервный код",
@@ -392,7 +393,7 @@ pub async fn post(
                         "Неверный код. Введите код, который сейчас показывает приложение".into()
                     }
                     Method::Backup => "Неверный или уже использованный резервный код".into(),
-                    Method::Sms => "Неверный код".into(),
+                    Method::Sms | Method::Passkey => "Неверный код".into(),
                 },
                 _ => return Err(AppError::internal(e)),
             };
@@ -422,4 +423,119 @@ pub async fn enforce_password_change(
         return Redirect::to("/security/password").into_response();
     }
     next.run(req).await
+}
+
+/// Session key of a passkey ceremony under way (its server-side state).
+const PASSKEY_STATE: &str = "passkey_auth";
+
+/// A passkey answer from the browser, as the script posts it.
+#[derive(Debug, Deserialize)]
+pub struct PasskeyAnswer {
+    /// The `PublicKeyCredential` in webauthn-rs' JSON form.
+    pub credential: serde_json::Value,
+}
+
+fn passkey_problem(status: StatusCode, detail: &str) -> Response {
+    crate::api::Problem::new(status, detail).into_response()
+}
+
+/// `POST /login/factor/passkey/options` — someone who gave the right password (script).
+pub async fn passkey_options(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Response, AppError> {
+    let Some(p) = pending(&session) else {
+        return Ok(passkey_problem(
+            StatusCode::UNAUTHORIZED,
+            "Время на подтверждение входа истекло. Войдите заново",
+        ));
+    };
+    match uslugi_core::passkeys::start_authentication(ctx(&state), p.account_id).await {
+        Ok((options, ceremony)) => {
+            session.insert(&state, PASSKEY_STATE, &ceremony);
+            Ok(axum::Json(options).into_response())
+        }
+        Err(uslugi_core::passkeys::PasskeyError::Unknown) => Ok(passkey_problem(
+            StatusCode::CONFLICT,
+            "К учётной записи не привязан ключ доступа. Выберите другой способ",
+        )),
+        Err(e) => Err(AppError::internal(e)),
+    }
+}
+
+/// `POST /login/factor/passkey` — someone who gave the right password (script): the answer of
+/// the authenticator; on success the sign-in (or the recovery) goes on.
+pub async fn passkey_finish(
+    State(state): State<AppState>,
+    session: Session,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    body: Result<axum::Json<PasskeyAnswer>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, AppError> {
+    let Ok(axum::Json(answer)) = body else {
+        return Ok(passkey_problem(
+            StatusCode::BAD_REQUEST,
+            "Неверный ответ ключа доступа",
+        ));
+    };
+    let (Some(p), Some(ceremony)) = (pending(&session), session.get::<String>(PASSKEY_STATE))
+    else {
+        return Ok(passkey_problem(
+            StatusCode::UNAUTHORIZED,
+            "Время на подтверждение входа истекло. Войдите заново",
+        ));
+    };
+    // A ceremony is answered once.
+    session.remove(PASSKEY_STATE);
+    let ip = client_ip(&state, peer, &headers);
+    let client = Client {
+        ip: &ip,
+        user_agent: user_agent(&headers),
+    };
+    let credential = answer.credential.to_string();
+    match uslugi_core::passkeys::finish_authentication(
+        ctx(&state),
+        p.account_id,
+        &ceremony,
+        &credential,
+        &client,
+    )
+    .await
+    {
+        Ok(()) => {
+            let target = if p.recovery.is_some() {
+                session.remove(PENDING);
+                session.insert(&state, RECOVERY_FACTOR_OK, &p.recovery);
+                "/recover/password".to_owned()
+            } else {
+                let signed = SignedIn {
+                    account_id: p.account_id,
+                    reactivated: p.reactivated,
+                    must_change_password: p.must_change_password,
+                };
+                let resp = complete(&state, &session, &headers, signed).await;
+                let to = resp
+                    .headers()
+                    .get(header::LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("/cabinet")
+                    .to_owned();
+                // The device cookie set by `complete` must reach the browser with the JSON.
+                let mut json = axum::Json(serde_json::json!({ "redirect": to })).into_response();
+                for c in resp.headers().get_all(header::SET_COOKIE) {
+                    json.headers_mut().append(header::SET_COOKIE, c.clone());
+                }
+                return Ok(json);
+            };
+            Ok(axum::Json(serde_json::json!({ "redirect": target })).into_response())
+        }
+        Err(
+            uslugi_core::passkeys::PasskeyError::Rejected(_)
+            | uslugi_core::passkeys::PasskeyError::Unknown,
+        ) => Ok(passkey_problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Ключ доступа не подошёл. Попробуйте ещё раз или выберите другой способ",
+        )),
+        Err(e) => Err(AppError::internal(e)),
+    }
 }

@@ -177,3 +177,79 @@ pub async fn post(
         Err(e) => Err(AppError::internal(e)),
     }
 }
+
+/// Session key of a «Войти по биометрии» ceremony under way.
+const PASSKEY_LOGIN: &str = "passkey_login";
+
+/// `POST /login/passkey/options` — anyone (script): the options for a sign-in with a
+/// discoverable passkey.
+pub async fn passkey_options(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Response, AppError> {
+    let (options, ceremony) =
+        uslugi_core::passkeys::start_discoverable(&state.config).map_err(AppError::internal)?;
+    session.insert(&state, PASSKEY_LOGIN, &ceremony);
+    Ok(axum::Json(options).into_response())
+}
+
+/// `POST /login/passkey` — anyone (script): signs in with the passkey's answer. The session id
+/// is replaced, as with a password.
+pub async fn passkey_finish(
+    State(state): State<AppState>,
+    session: Session,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    body: Result<
+        axum::Json<crate::routes::factors::PasskeyAnswer>,
+        axum::extract::rejection::JsonRejection,
+    >,
+) -> Result<Response, AppError> {
+    let refused = |detail: &str| {
+        crate::api::Problem::new(StatusCode::UNPROCESSABLE_ENTITY, detail).into_response()
+    };
+    let Ok(axum::Json(answer)) = body else {
+        return Ok(refused("Неверный ответ ключа доступа"));
+    };
+    let Some(ceremony) = session.get::<String>(PASSKEY_LOGIN) else {
+        return Ok(refused(
+            "Вход не начат. Обновите страницу и попробуйте ещё раз",
+        ));
+    };
+    session.remove(PASSKEY_LOGIN);
+    let ip = client_ip(&state, peer, &headers);
+    let client = login::Client {
+        ip: &ip,
+        user_agent: crate::routes::factors::user_agent(&headers),
+    };
+    match uslugi_core::passkeys::finish_discoverable(
+        crate::routes::registration::ctx(&state),
+        &ceremony,
+        &answer.credential.to_string(),
+        &client,
+    )
+    .await
+    {
+        Ok(account_id) => {
+            let signed = login::SignedIn {
+                account_id,
+                reactivated: false,
+                must_change_password: false,
+            };
+            let resp = crate::routes::factors::complete(&state, &session, &headers, signed).await;
+            let mut json =
+                axum::Json(serde_json::json!({ "redirect": "/cabinet" })).into_response();
+            for c in resp.headers().get_all(header::SET_COOKIE) {
+                json.headers_mut().append(header::SET_COOKIE, c.clone());
+            }
+            Ok(json)
+        }
+        Err(
+            uslugi_core::passkeys::PasskeyError::Rejected(_)
+            | uslugi_core::passkeys::PasskeyError::Unknown,
+        ) => Ok(refused(
+            "Этот ключ доступа не подходит. Войдите по паролю или выберите другой ключ",
+        )),
+        Err(e) => Err(AppError::internal(e)),
+    }
+}

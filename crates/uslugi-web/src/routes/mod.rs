@@ -57,6 +57,13 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(login::get).post(login::post))
         .route("/login/factor", get(factors::get).post(factors::post))
         .route(
+            "/login/factor/passkey/options",
+            post(factors::passkey_options),
+        )
+        .route("/login/factor/passkey", post(factors::passkey_finish))
+        .route("/login/passkey/options", post(login::passkey_options))
+        .route("/login/passkey", post(login::passkey_finish))
+        .route(
             "/recover",
             get(recovery::start_get).post(recovery::start_post),
         )
@@ -97,6 +104,15 @@ pub fn router(state: AppState) -> Router {
             get(security_factors::totp_get).post(security_factors::totp_post),
         )
         .route("/security/factors/sms", post(security_factors::sms_post))
+        .route(
+            "/security/factors/passkey",
+            get(security_factors::passkey_get).post(security_factors::passkey_post),
+        )
+        .route(
+            "/security/factors/passkey/options",
+            post(security_factors::passkey_options),
+        )
+        .route("/security/factors/codes", get(security_factors::codes_once))
         .route(
             "/security/factors/remove",
             post(security_factors::remove_post),

@@ -168,6 +168,7 @@ struct FactorsPage {
     backup_left: u64,
     any: bool,
     error: Option<String>,
+    passkeys: Vec<(Uuid, String, String)>,
 }
 
 fn date(ms: i64) -> String {
@@ -208,6 +209,18 @@ async fn factors_page(
         backup_left: summary.backup_left,
         any: summary.required(),
         error,
+        passkeys: summary
+            .factors
+            .iter()
+            .filter(|f| f.kind == kind::WEBAUTHN)
+            .map(|f| {
+                (
+                    f.id,
+                    f.label.clone().unwrap_or_else(|| "Ключ доступа".into()),
+                    date(f.created_at),
+                )
+            })
+            .collect(),
     };
     Ok(Html(render(&page)?).into_response())
 }
@@ -549,4 +562,164 @@ pub async fn deactivate_post(
         errors,
     };
     Ok(Html(render(&page)?).into_response())
+}
+
+/// Session key of a passkey registration under way.
+const PASSKEY_REG: &str = "passkey_reg";
+/// Session key of backup codes to show once after a passkey was added by script (encrypted).
+const CODES_ONCE: &str = "codes_once";
+const CODES_PURPOSE: &str = "session.codes_once";
+
+#[derive(Debug, Template)]
+#[template(path = "security/passkey.html")]
+struct PasskeyPage {
+    layout: Layout,
+    csrf_token: String,
+}
+
+/// `GET /security/factors/passkey` — the signed-in person, recently authenticated.
+pub async fn passkey_get(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Response, AppError> {
+    if session.account_id().is_none() {
+        return Ok(Redirect::to("/login").into_response());
+    }
+    if !recently_authenticated(&state, &session) {
+        return Ok(to_confirm("/security/factors/passkey"));
+    }
+    let page = PasskeyPage {
+        layout: signed_in_layout(&state, &session, "Ключ доступа"),
+        csrf_token: session.csrf_token(&state),
+    };
+    Ok(Html(render(&page)?).into_response())
+}
+
+fn problem(status: axum::http::StatusCode, detail: &str) -> Response {
+    crate::api::Problem::new(status, detail).into_response()
+}
+
+/// `POST /security/factors/passkey/options` — the signed-in person, recently authenticated
+/// (script): the options for `navigator.credentials.create`.
+pub async fn passkey_options(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Response, AppError> {
+    let Some(account_id) = session.account_id() else {
+        return Ok(problem(
+            axum::http::StatusCode::UNAUTHORIZED,
+            "Войдите в личный кабинет",
+        ));
+    };
+    if !recently_authenticated(&state, &session) {
+        return Ok(problem(
+            axum::http::StatusCode::FORBIDDEN,
+            "Подтвердите пароль ещё раз: прошло больше 5 минут",
+        ));
+    }
+    let (options, ceremony) =
+        uslugi_core::passkeys::start_registration(ctx(&state), account_id, "Личный кабинет")
+            .await
+            .map_err(AppError::internal)?;
+    session.insert(&state, PASSKEY_REG, &ceremony);
+    Ok(axum::Json(options).into_response())
+}
+
+/// A new passkey as the script posts it.
+#[derive(Debug, Deserialize)]
+pub struct PasskeyRegistrationForm {
+    #[serde(default)]
+    label: String,
+    credential: serde_json::Value,
+}
+
+/// `POST /security/factors/passkey` — the signed-in person, recently authenticated (script).
+pub async fn passkey_post(
+    State(state): State<AppState>,
+    session: Session,
+    body: Result<axum::Json<PasskeyRegistrationForm>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, AppError> {
+    let Some(account_id) = session.account_id() else {
+        return Ok(problem(
+            axum::http::StatusCode::UNAUTHORIZED,
+            "Войдите в личный кабинет",
+        ));
+    };
+    let Ok(axum::Json(form)) = body else {
+        return Ok(problem(
+            axum::http::StatusCode::BAD_REQUEST,
+            "Неверный ответ ключа доступа",
+        ));
+    };
+    let Some(ceremony) = session.get::<String>(PASSKEY_REG) else {
+        return Ok(problem(
+            axum::http::StatusCode::CONFLICT,
+            "Добавление ключа не начато. Обновите страницу и попробуйте ещё раз",
+        ));
+    };
+    session.remove(PASSKEY_REG);
+    if !recently_authenticated(&state, &session) {
+        return Ok(problem(
+            axum::http::StatusCode::FORBIDDEN,
+            "Подтвердите пароль ещё раз: прошло больше 5 минут",
+        ));
+    }
+    match uslugi_core::passkeys::finish_registration(
+        ctx(&state),
+        account_id,
+        &ceremony,
+        &form.credential.to_string(),
+        &form.label,
+    )
+    .await
+    {
+        Ok(codes) => {
+            if let Some(codes) = codes {
+                let sealed = state
+                    .keys
+                    .cipher()
+                    .encrypt(CODES_PURPOSE, &codes.join("\n"))
+                    .map_err(AppError::internal)?;
+                session.insert(&state, CODES_ONCE, &sealed);
+                return Ok(axum::Json(
+                    serde_json::json!({ "redirect": "/security/factors/codes" }),
+                )
+                .into_response());
+            }
+            session.insert(&state, "flash", &"Ключ доступа добавлен");
+            Ok(axum::Json(serde_json::json!({ "redirect": "/security/factors" })).into_response())
+        }
+        Err(uslugi_core::passkeys::PasskeyError::Rejected(_))
+        | Err(uslugi_core::passkeys::PasskeyError::Factor(FactorError::AlreadyEnabled)) => {
+            Ok(problem(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "Не удалось добавить ключ. Возможно, он уже добавлен. Попробуйте ещё раз",
+            ))
+        }
+        Err(e) => Err(AppError::internal(e)),
+    }
+}
+
+/// `GET /security/factors/codes` — the signed-in person: backup codes made when a passkey was
+/// added, shown once.
+pub async fn codes_once(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Response, AppError> {
+    if session.account_id().is_none() {
+        return Ok(Redirect::to("/login").into_response());
+    }
+    let Some(codes) = session
+        .get::<String>(CODES_ONCE)
+        .and_then(|c| state.keys.cipher().decrypt(CODES_PURPOSE, &c).ok())
+    else {
+        return Ok(Redirect::to("/security/factors").into_response());
+    };
+    session.remove(CODES_ONCE);
+    codes_page(
+        &state,
+        &session,
+        "Ключ доступа добавлен. Сохраните резервные коды: они помогут войти, если ключа не будет под рукой.",
+        codes.lines().map(str::to_owned).collect(),
+    )
 }
