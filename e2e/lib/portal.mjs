@@ -163,7 +163,7 @@ export const PAGES = [
       await p.fill('#password', 'Неверный-Пароль#1');
       const [response] = await Promise.all([
         p.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/login'),
-        p.getByRole('button', { name: 'Войти' }).click(),
+        p.getByRole('button', { name: 'Войти', exact: true }).click(),
       ]);
       await p.waitForLoadState('load');
       return response;

@@ -2,6 +2,7 @@
 //! `docs/benchmarks.md`; nothing here is a test).
 //!
 //! `cargo run --release -p uslugi-bench -- [registrations] [concurrency]`
+//! `cargo run --release -p uslugi-bench -- scale <accounts> [logins] [concurrency]` (see `scale.rs`)
 //!
 //! 1. Registrations per second, end to end over HTTP on loopback: `POST /api/v1/registrations`
 //!    → the SMS goes through the outbox and the HTTP SMS gateway adapter to a receiver in this
@@ -104,8 +105,23 @@ async fn register(base: &str, codes: &Codes, n: usize) {
     assert_eq!(s.status(), 201);
 }
 
+mod scale;
+
 #[tokio::main]
 async fn main() {
+    if std::env::args().nth(1).as_deref() == Some("scale") {
+        let args: Vec<usize> = std::env::args()
+            .skip(2)
+            .filter_map(|a| a.parse().ok())
+            .collect();
+        scale::run(
+            args.first().copied().unwrap_or(1000),
+            args.get(1).copied().unwrap_or(400),
+            args.get(2).copied().unwrap_or(16),
+        )
+        .await;
+        return;
+    }
     let args: Vec<usize> = std::env::args()
         .skip(1)
         .filter_map(|a| a.parse().ok())

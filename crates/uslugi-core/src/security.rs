@@ -113,6 +113,8 @@ pub struct AttemptView {
     pub success: bool,
     /// «Пароль», «Код из приложения», …
     pub method: &'static str,
+    /// «Вход выполнен», «Неверный пароль», «Неверный код», …
+    pub outcome: &'static str,
     /// «Chrome, Windows»-style description.
     pub device: String,
     /// Address.
@@ -126,7 +128,19 @@ pub fn method_name(method: Option<&str>) -> &'static str {
         Some("sms") => "Код по СМС",
         Some("backup") => "Резервный код",
         Some("passkey") => "Ключ доступа",
+        Some("reauth") => "Пароль (подтверждение)",
         _ => "Пароль",
+    }
+}
+
+/// What an attempt came to, in the history's words.
+pub fn outcome(method: Option<&str>, success: bool) -> &'static str {
+    match (method, success) {
+        (Some("reauth"), true) => "Пароль подтверждён",
+        (_, true) => "Вход выполнен",
+        (None | Some("password" | "reauth"), false) => "Неверный пароль",
+        (Some("passkey"), false) => "Ключ не подошёл",
+        (_, false) => "Неверный код",
     }
 }
 
@@ -157,6 +171,7 @@ pub async fn history(
                     at: a.created_at,
                     success: a.success,
                     method: method_name(a.method.as_deref()),
+                    outcome: outcome(a.method.as_deref(), a.success),
                     device: describe_user_agent(&info.ua),
                     ip: info.ip,
                 }
@@ -383,7 +398,7 @@ pub async fn reauthenticate(
             identifier_blind: &identifier,
             client_blind: &client_blind,
             success: ok,
-            method: "password",
+            method: "reauth",
             client_info: crate::login::client_info(ctx.keys, client),
         },
         now,

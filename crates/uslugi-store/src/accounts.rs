@@ -441,3 +441,59 @@ pub async fn erase_everything(
     erase(db, account_id, now).await?;
     Ok(keys)
 }
+
+/// A contact for a bulk import.
+#[derive(Debug, Clone)]
+pub struct NewContact {
+    /// The account.
+    pub account_id: Uuid,
+    /// `phone` or `email`.
+    pub kind: String,
+    /// Ciphertext of the value.
+    pub value: String,
+    /// Blind index of the value.
+    pub value_blind: String,
+}
+
+/// Inserts accounts with their confirmed contacts in one statement each (an import from another
+/// system, or a benchmark's seed). The caller chooses the transaction and the batch size.
+pub async fn insert_bulk(
+    db: &impl ConnectionTrait,
+    new_accounts: Vec<NewAccount>,
+    contacts: Vec<NewContact>,
+    now: i64,
+) -> Result<(), StoreError> {
+    if !new_accounts.is_empty() {
+        accounts::Entity::insert_many(new_accounts.into_iter().map(|a| accounts::ActiveModel {
+            id: Set(a.id),
+            level: Set(a.level),
+            status: Set(status::ACTIVE.to_owned()),
+            name: Set(a.name),
+            password_hash: Set(a.password_hash),
+            password_changed_at: Set(now),
+            created_at: Set(now),
+            updated_at: Set(now),
+            deactivated_at: Set(None),
+            password_temporary: Set(false),
+        }))
+        .exec_without_returning(db)
+        .await?;
+    }
+    if !contacts.is_empty() {
+        account_contacts::Entity::insert_many(contacts.into_iter().map(|c| {
+            account_contacts::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                account_id: Set(c.account_id),
+                kind: Set(c.kind),
+                value: Set(c.value),
+                value_blind: Set(c.value_blind),
+                confirmed_at: Set(now),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+        }))
+        .exec_without_returning(db)
+        .await?;
+    }
+    Ok(())
+}

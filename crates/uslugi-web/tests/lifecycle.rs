@@ -226,11 +226,11 @@ async fn the_login_history_is_paged_with_method_device_and_address() {
     );
     assert!(first.contains("Firefox, Windows"));
     assert!(first.contains("127.0.0.1"));
-    assert_eq!(first.matches("<td>Ошибка</td>").count(), 19);
-    assert_eq!(first.matches("<td>Успешно</td>").count(), 1);
+    assert_eq!(first.matches("<td>Неверный пароль</td>").count(), 19);
+    assert_eq!(first.matches("<td>Вход выполнен</td>").count(), 1);
     let (_, second) = app.get_text("/security?page=2").await;
     assert!(second.contains("Страница 2 из 2"));
-    assert_eq!(second.matches("<td>Ошибка</td>").count(), 5);
+    assert_eq!(second.matches("<td>Неверный пароль</td>").count(), 5);
     // Nonsense page numbers read as the first page.
     let (status, page) = app.get_text("/security?page=abc").await;
     assert_eq!(status, 200);

@@ -143,7 +143,7 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
     .await;
     let (_, page) = app.get_text("/security").await;
     assert!(
-        page.contains("<td>Ошибка</td>") && page.contains("<td>Успешно</td>"),
+        page.contains("<td>Неверный пароль</td>") && page.contains("<td>Вход выполнен</td>"),
         "{page}"
     );
 

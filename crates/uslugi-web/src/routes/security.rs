@@ -41,6 +41,7 @@ struct AttemptRowView {
     device: String,
     ip: String,
     success: bool,
+    outcome: &'static str,
 }
 
 impl std::fmt::Debug for AttemptRowView {
@@ -136,6 +137,7 @@ pub async fn get(
                 device: a.device,
                 ip: a.ip,
                 success: a.success,
+                outcome: a.outcome,
             })
             .collect(),
         page,
