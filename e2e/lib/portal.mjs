@@ -170,6 +170,18 @@ export const PAGES = [
     },
   },
   { name: 'recover (empty)', status: 200, h1: 'Восстановление доступа', open: (p, b) => p.goto(`${b}/recover`) },
+  { name: 'recover/lost (empty)', status: 200, h1: 'Восстановление без второго фактора', open: (p, b) => p.goto(`${b}/recover/lost`) },
+  {
+    name: 'recover/lost (errors shown)',
+    status: 200,
+    h1: 'Восстановление без второго фактора',
+    errors: true,
+    errorFields: ['email', 'last_name', 'first_name', 'birth_date', 'snils'],
+    open: async (p, b) => {
+      await p.goto(`${b}/recover/lost`);
+      return submitAndWait(p, 'Получить код');
+    },
+  },
   { name: 'feedback sent', status: 200, h1: 'Обращение отправлено', open: (p, b) => openFeedbackSent(p, b) },
   {
     name: 'dev outbox (with messages)',

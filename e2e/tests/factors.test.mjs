@@ -123,6 +123,18 @@ describe('second factors', () => {
       const history = squash(await page.locator('main').innerText());
       assert.match(history, /Код из приложения/);
       assert.match(history, /Резервный код/);
+
+      // The alerts: kept in the cabinet; new-device alerts cannot be turned off.
+      await page.goto(`${base}/notifications`);
+      assert.match(squash(await page.locator('main').innerText()), /Изменение способов входа/);
+      await checkPageShape(page, 'notifications', { axe: javaScriptEnabled });
+      await page.goto(`${base}/security/alerts`);
+      await page.getByLabel('По СМС').first().uncheck();
+      await page.getByLabel('По электронной почте').first().uncheck();
+      await submitAndWait(page, 'Сохранить');
+      assert.match(await page.title(), /^Ошибка: /);
+      assert.match(squash(await page.locator('#new_device_sms-error').innerText()), /отключить нельзя/);
+      await checkPageShape(page, 'security/alerts (error)', { axe: javaScriptEnabled });
     });
   }
 

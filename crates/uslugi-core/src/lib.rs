@@ -2,6 +2,7 @@
 //! those ports, and the background worker.
 
 pub mod accounts;
+pub mod alerts;
 pub mod captcha;
 pub mod config;
 pub mod contacts;

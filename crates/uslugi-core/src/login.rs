@@ -15,7 +15,6 @@ use uuid::Uuid;
 use crate::{
     Keys,
     accounts::{self, blind},
-    delivery,
     passwords::{PasswordHashError, Passwords},
     registration::{Ctx, client_key},
 };
@@ -257,21 +256,23 @@ pub async fn login(
             now,
         )
         .await?;
-        if let Some(contact) = owner_contact.as_ref() {
-            let text = format!(
-                "Госуслуги: учётная запись заблокирована после {} неудачных попыток входа. Чтобы разблокировать её, восстановите доступ: {}/recover",
-                auth.lockout_after_failures, ctx.config.public_url
-            );
-            let msg = contact.notice("Учётная запись заблокирована", text);
-            delivery::enqueue(
-                &txn,
-                keys.cipher(),
-                &msg,
-                &format!("blocked:{}:{now}", r.id),
-            )
-            .await
-            .map_err(|e| LoginError::Other(e.to_string()))?;
-        }
+        let text = format!(
+            "Госуслуги: учётная запись заблокирована после {} неудачных попыток входа. Чтобы разблокировать её, восстановите доступ: {}/recover",
+            auth.lockout_after_failures, ctx.config.public_url
+        );
+        crate::alerts::send(
+            &txn,
+            keys,
+            r.id,
+            crate::alerts::Topic::Security,
+            owner_contact.as_slice(),
+            crate::alerts::Prefs::default(),
+            "Учётная запись заблокирована",
+            &text,
+            &format!("blocked:{}:{now}", r.id),
+        )
+        .await
+        .map_err(|e| LoginError::Other(e.to_string()))?;
         blocked_now = true;
     }
     txn.commit().await.map_err(uslugi_store::StoreError::from)?;

@@ -72,11 +72,11 @@ impl Passwords {
     /// Runs `f` with working memory of `blocks` blocks from the pool (or new, if the pool has
     /// none of that size), and gives it back afterwards.
     fn with_memory<T>(&self, blocks: usize, f: impl FnOnce(&mut [Block]) -> T) -> T {
-        let taken = self
-            .pool
-            .lock()
-            .ok()
-            .and_then(|mut p| p.iter().position(|b| b.len() == blocks).map(|i| p.swap_remove(i)));
+        let taken = self.pool.lock().ok().and_then(|mut p| {
+            p.iter()
+                .position(|b| b.len() == blocks)
+                .map(|i| p.swap_remove(i))
+        });
         let mut memory = taken.unwrap_or_else(|| vec![Block::default(); blocks]);
         let out = f(&mut memory);
         // The buffer keeps password-derived data until the next hash overwrites it; it never
@@ -128,8 +128,8 @@ impl Passwords {
     fn verify_blocking(&self, hash: &str, password: &str) -> Result<bool, PasswordHashError> {
         use subtle::ConstantTimeEq;
         let parsed = PasswordHash::new(hash).map_err(|e| PasswordHashError::Hash(e.to_string()))?;
-        let ours = parsed.algorithm.as_str() == "argon2id"
-            && parsed.version.is_none_or(|v| v == 19);
+        let ours =
+            parsed.algorithm.as_str() == "argon2id" && parsed.version.is_none_or(|v| v == 19);
         let (Some(salt), Some(expected), true) = (&parsed.salt, &parsed.hash, ours) else {
             // Anything else (argon2i, an old version) through the library's own path.
             let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone());
@@ -208,10 +208,20 @@ mod tests {
         let ours = p.hash("Пароль-надёжный1".into()).await.unwrap();
         let lib = Argon2::new(Algorithm::Argon2id, Version::V0x13, p.params.clone());
         let parsed = PasswordHash::new(&ours).unwrap();
-        assert!(lib.verify_password("Пароль-надёжный1".as_bytes(), &parsed).is_ok());
-        assert!(lib.verify_password("Пароль-надёжный2".as_bytes(), &parsed).is_err());
+        assert!(
+            lib.verify_password("Пароль-надёжный1".as_bytes(), &parsed)
+                .is_ok()
+        );
+        assert!(
+            lib.verify_password("Пароль-надёжный2".as_bytes(), &parsed)
+                .is_err()
+        );
         let theirs = lib.hash_password(b"Another#Pass9").unwrap().to_string();
-        assert!(p.verify(theirs.clone(), "Another#Pass9".into()).await.unwrap());
+        assert!(
+            p.verify(theirs.clone(), "Another#Pass9".into())
+                .await
+                .unwrap()
+        );
         assert!(!p.verify(theirs, "Another#Pass8".into()).await.unwrap());
         // A hash made with other parameters still verifies (a one-off buffer).
         let other = Argon2::new(

@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::{
     BoxFuture, Config, CryptoError, Keys, accounts,
-    delivery::{self, EnqueueError},
+    delivery::EnqueueError,
     registries::{
         InnVerdict, PassportVerdict, PersonQuery, Registries, RegistryError, SnilsVerdict,
     },
@@ -294,6 +294,9 @@ impl RegistryCheck {
             .await
             .map_err(|e| temp(&e))?
             .ok_or_else(|| JobError::Permanent("account missing".into()))?;
+        let prefs = crate::alerts::prefs(&self.db, p.account_id)
+            .await
+            .map_err(|e| temp(&e))?;
         let q = PersonQuery {
             last_name: account.name.last.clone(),
             first_name: account.name.first.clone(),
@@ -402,7 +405,7 @@ impl RegistryCheck {
             .await
             .map_err(|e| temp(&e))?;
         }
-        if let Some(contact) = account.contacts.first() {
+        {
             let text = if verified {
                 "Госуслуги: личные данные проверены. Ваша учётная запись стала стандартной."
             } else {
@@ -413,11 +416,15 @@ impl RegistryCheck {
             } else {
                 "Данные не прошли проверку"
             };
-            let msg = contact.notice(subject, text.into());
-            delivery::enqueue(
+            crate::alerts::send(
                 &txn,
-                self.keys.cipher(),
-                &msg,
+                &self.keys,
+                p.account_id,
+                crate::alerts::Topic::DataCheck,
+                &account.contacts,
+                prefs,
+                subject,
+                text,
                 &format!("{REGISTRY_CHECK}:{}:{}", p.account_id, p.submitted_at),
             )
             .await

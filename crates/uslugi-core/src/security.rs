@@ -287,11 +287,13 @@ pub async fn note_device(
         })
         .unwrap_or_default();
     // Read before the transaction: on SQLite the transaction holds the only connection.
-    let contact = accounts::load(ctx.db, ctx.keys, account_id)
+    let contacts = accounts::load(ctx.db, ctx.keys, account_id)
         .await
         .ok()
         .flatten()
-        .and_then(|a| a.contacts.into_iter().next());
+        .map(|a| a.contacts)
+        .unwrap_or_default();
+    let prefs = crate::alerts::prefs(ctx.db, account_id).await?;
     let txn = ctx.db.begin().await?;
     store_accounts::journal(
         &txn,
@@ -301,20 +303,22 @@ pub async fn note_device(
         now,
     )
     .await?;
-    if let Some(contact) = contact {
-        let text = format!(
-            "Госуслуги: вход в учётную запись с нового устройства ({description}) {when} UTC. Если это были не вы, смените пароль и завершите чужие сеансы в разделе «Безопасность»."
-        );
-        let msg = contact.notice("Вход с нового устройства", text);
-        crate::delivery::enqueue(
-            &txn,
-            ctx.keys.cipher(),
-            &msg,
-            &format!("new-device:{account_id}:{now}"),
-        )
-        .await
-        .map_err(|e| uslugi_store::StoreError::Corrupt(e.to_string()))?;
-    }
+    let text = format!(
+        "Госуслуги: вход в учётную запись с нового устройства ({description}) {when} UTC. Если это были не вы, смените пароль и завершите чужие сеансы в разделе «Безопасность»."
+    );
+    crate::alerts::send(
+        &txn,
+        ctx.keys,
+        account_id,
+        crate::alerts::Topic::NewDevice,
+        &contacts,
+        prefs,
+        "Вход с нового устройства",
+        &text,
+        &format!("new-device:{account_id}:{now}"),
+    )
+    .await
+    .map_err(|e| uslugi_store::StoreError::Corrupt(e.to_string()))?;
     txn.commit().await?;
     Ok(true)
 }

@@ -86,6 +86,7 @@ pub async fn insert_account(
         updated_at: Set(now),
         deactivated_at: Set(None),
         password_temporary: Set(false),
+        alert_prefs: Set("{}".to_owned()),
     })
     .exec_without_returning(db)
     .await?;
@@ -387,8 +388,8 @@ pub async fn erase_everything(
     now: i64,
 ) -> Result<Vec<String>, StoreError> {
     use crate::entities::{
-        backup_codes, known_devices, login_attempts, personal_data, second_factors, sessions,
-        uploads, verifications,
+        backup_codes, known_devices, login_attempts, notifications, personal_data, second_factors,
+        sessions, uploads, verifications,
     };
     let keys: Vec<String> = uploads::Entity::find()
         .select_only()
@@ -427,6 +428,10 @@ pub async fn erase_everything(
         .await?;
     verifications::Entity::delete_many()
         .filter(verifications::Column::AccountId.eq(account_id))
+        .exec(db)
+        .await?;
+    notifications::Entity::delete_many()
+        .filter(notifications::Column::AccountId.eq(account_id))
         .exec(db)
         .await?;
     // The attempts stay for the security record, without the device and address.
@@ -475,6 +480,7 @@ pub async fn insert_bulk(
             updated_at: Set(now),
             deactivated_at: Set(None),
             password_temporary: Set(false),
+            alert_prefs: Set("{}".to_owned()),
         }))
         .exec_without_returning(db)
         .await?;

@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod known_devices;
 pub mod login_attempts;
 pub mod migration;
+pub mod notifications;
 pub mod outbox;
 pub mod personal_data;
 pub mod sessions;

@@ -121,3 +121,27 @@ impl ErrorPage {
         }
     }
 }
+
+/// «23.11.2026 13:05» (UTC) for a Unix time in milliseconds.
+pub fn date_time(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::macros::format_description!(
+                "[day].[month].[year] [hour]:[minute]"
+            ))
+            .ok()
+        })
+        .unwrap_or_default()
+}
+
+/// «23.11.2026» (UTC) for a Unix time in milliseconds.
+pub fn date(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::macros::format_description!("[day].[month].[year]"))
+                .ok()
+        })
+        .unwrap_or_default()
+}

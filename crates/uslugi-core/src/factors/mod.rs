@@ -270,18 +270,27 @@ async fn owner_contact(ctx: Ctx<'_>, account_id: Uuid) -> Option<Contact> {
 async fn tell_owner(
     txn: &impl sea_orm::ConnectionTrait,
     ctx: Ctx<'_>,
+    account_id: Uuid,
     contact: Option<&Contact>,
     text: &str,
     key: &str,
 ) -> Result<(), FactorError> {
-    if let Some(contact) = contact {
-        let body = format!(
-            "Госуслуги: {text}. Если это были не вы, восстановите доступ: {}/recover",
-            ctx.config.public_url
-        );
-        let msg = contact.notice("Изменение способов входа", body);
-        delivery::enqueue(txn, ctx.keys.cipher(), &msg, key).await?;
-    }
+    let body = format!(
+        "Госуслуги: {text}. Если это были не вы, восстановите доступ: {}/recover",
+        ctx.config.public_url
+    );
+    crate::alerts::send(
+        txn,
+        ctx.keys,
+        account_id,
+        crate::alerts::Topic::Security,
+        contact.map(std::slice::from_ref).unwrap_or_default(),
+        crate::alerts::Prefs::default(),
+        "Изменение способов входа",
+        &body,
+        key,
+    )
+    .await?;
     Ok(())
 }
 
@@ -385,6 +394,7 @@ pub(crate) async fn add(
     tell_owner(
         &txn,
         ctx,
+        account_id,
         contact.as_ref(),
         notice,
         &format!("factor:{account_id}:{now}"),
@@ -425,6 +435,7 @@ pub async fn remove(ctx: Ctx<'_>, account_id: Uuid, id: Uuid) -> Result<(), Fact
     tell_owner(
         &txn,
         ctx,
+        account_id,
         contact.as_ref(),
         what,
         &format!("factor:{account_id}:{now}"),
@@ -455,6 +466,7 @@ pub async fn regenerate_backup_codes(
     tell_owner(
         &txn,
         ctx,
+        account_id,
         contact.as_ref(),
         "созданы новые резервные коды, прежние больше не действуют",
         &format!("factor:{account_id}:{now}"),

@@ -16,6 +16,7 @@ pub struct Model {
     pub updated_at: i64,
     pub deactivated_at: Option<i64>,
     pub password_temporary: bool,
+    pub alert_prefs: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

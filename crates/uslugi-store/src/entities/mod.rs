@@ -10,6 +10,7 @@ pub mod dev_messages;
 pub mod jobs;
 pub mod known_devices;
 pub mod login_attempts;
+pub mod notifications;
 pub mod outbox;
 pub mod personal_data;
 pub mod second_factors;

@@ -12,6 +12,7 @@ mod m0005_login_attempts;
 mod m0006_session_clients;
 mod m0007_known_devices;
 mod m0008_second_factors;
+mod m0009_notifications;
 
 /// Runs the migrations in order.
 #[derive(Debug)]
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_session_clients::Migration),
             Box::new(m0007_known_devices::Migration),
             Box::new(m0008_second_factors::Migration),
+            Box::new(m0009_notifications::Migration),
         ]
     }
 }

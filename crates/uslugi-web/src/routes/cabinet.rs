@@ -25,6 +25,7 @@ struct CabinetPage {
     level_is_simplified: bool,
     contacts: Vec<(&'static str, String)>,
     check: &'static str,
+    unread: String,
 }
 
 /// The layout of a signed-in page: the header shows the cabinet link and «Выйти».
@@ -75,6 +76,10 @@ pub async fn get(State(state): State<AppState>, session: Session) -> Result<Resp
         level_is_simplified: account.level == AccountLevel::Simplified,
         contacts,
         check,
+        unread: match uslugi_store::notifications::unread(&state.db, account_id).await? {
+            0 => String::new(),
+            n => uslugi_domain::format_count(n, "новое", "новых", "новых"),
+        },
     };
     Ok(Html(render(&page)?).into_response())
 }

@@ -8,6 +8,7 @@ pub mod factors;
 pub mod home;
 pub mod login;
 pub mod lost_factor;
+pub mod notifications;
 pub mod ops;
 pub mod pages;
 pub mod profile;
@@ -92,6 +93,11 @@ pub fn router(state: AppState) -> Router {
             get(lost_factor::phone_confirm_get).post(lost_factor::phone_confirm_post),
         )
         .route("/cabinet", get(cabinet::get))
+        .route("/notifications", get(notifications::list))
+        .route(
+            "/security/alerts",
+            get(notifications::settings_get).post(notifications::settings_post),
+        )
         .route("/security", get(security::get))
         .route("/security/sessions/end", post(security::end_one))
         .route(

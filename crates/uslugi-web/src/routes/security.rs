@@ -68,19 +68,6 @@ struct SecurityPage {
     factors_on: Vec<&'static str>,
 }
 
-/// «23.11.2026 13:05».
-fn when(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::macros::format_description!(
-                "[day].[month].[year] [hour]:[minute]"
-            ))
-            .ok()
-        })
-        .unwrap_or_default()
-}
-
 /// The page of the login history.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -125,14 +112,14 @@ pub async fn get(
                 id: s.id,
                 device: s.device,
                 ip: s.ip,
-                started: when(s.started_at),
-                last_seen: when(s.last_seen_at),
+                started: crate::layout::date_time(s.started_at),
+                last_seen: crate::layout::date_time(s.last_seen_at),
             })
             .collect(),
         history: history
             .into_iter()
             .map(|a| AttemptRowView {
-                at: when(a.at),
+                at: crate::layout::date_time(a.at),
                 method: a.method,
                 device: a.device,
                 ip: a.ip,

@@ -171,16 +171,6 @@ struct FactorsPage {
     passkeys: Vec<(Uuid, String, String)>,
 }
 
-fn date(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::macros::format_description!("[day].[month].[year]"))
-                .ok()
-        })
-        .unwrap_or_default()
-}
-
 async fn factors_page(
     state: &AppState,
     session: &Session,
@@ -194,7 +184,7 @@ async fn factors_page(
         summary.of_kind(k).map(|f| FactorRowView {
             id: f.id,
             kind: f.kind.clone(),
-            since: date(f.created_at),
+            since: crate::layout::date(f.created_at),
         })
     };
     let flash = session.get::<String>("flash");
@@ -217,7 +207,7 @@ async fn factors_page(
                 (
                     f.id,
                     f.label.clone().unwrap_or_else(|| "Ключ доступа".into()),
-                    date(f.created_at),
+                    crate::layout::date(f.created_at),
                 )
             })
             .collect(),
@@ -547,7 +537,7 @@ pub async fn deactivate_post(
                 session.destroy();
                 let page = DeactivatedPage {
                     layout: Layout::new(&state, "Учётная запись отключена"),
-                    until: date(delete_at),
+                    until: crate::layout::date(delete_at),
                 };
                 return Ok(Html(render(&page)?).into_response());
             }
