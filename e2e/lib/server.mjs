@@ -1,6 +1,6 @@
 // Starts the built portal binary on a free loopback port in a fresh temporary
 // working directory, so every test file gets its own database and dev keys.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
@@ -54,10 +54,21 @@ export async function startServer({ keepDir = false, logFile = false, env: extra
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
 
+  // With E2E_POSTGRES_URL (an administrative URL of a throwaway cluster), each server gets a
+  // fresh PostgreSQL database instead of a SQLite file, so the same tests run on both backends.
+  let databaseUrl = `sqlite://${dataDir}/uslugi.db?mode=rwc`;
+  const pgAdmin = process.env.E2E_POSTGRES_URL;
+  if (pgAdmin) {
+    const name = `uslugi_e2e_${path.basename(workDir).replace(/[^a-zA-Z0-9]/g, '_').toLowerCase()}`;
+    execFileSync('psql', [pgAdmin, '-q', '-c', `CREATE DATABASE "${name}"`], { stdio: 'pipe' });
+    const u = new URL(pgAdmin);
+    u.pathname = `/${name}`;
+    databaseUrl = u.toString();
+  }
   const env = {
     ...process.env,
     USLUGI_DATA_DIR: dataDir,
-    USLUGI_DATABASE_URL: `sqlite://${dataDir}/uslugi.db?mode=rwc`,
+    USLUGI_DATABASE_URL: databaseUrl,
     NO_COLOR: '1',
   };
   // A config file or production switch inherited from the caller's shell would change what we test.
@@ -156,6 +167,8 @@ export async function startServer({ keepDir = false, logFile = false, env: extra
   let stopped = false;
   return {
     baseUrl,
+    databaseUrl,
+    postgres: Boolean(pgAdmin),
     workDir,
     dataDir,
     logPath,

@@ -9,6 +9,7 @@
 // e-mail in UTF-8. Values the portal keeps in clear on purpose (the account level, the journal's
 // event names) must be found, so the search cannot pass by reading nothing.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -144,7 +145,13 @@ test('the server stops on SIGTERM; its data directory and log are read', async (
   stopped = await server.stop();
   assert.ok(stopped, 'the server did not exit');
   const names = await listFiles(server.dataDir);
-  assert.ok(names.includes('uslugi.db'), `no uslugi.db in the data directory: ${names}`);
+  if (server.postgres) {
+    // On PostgreSQL the data live in the cluster: a full dump stands for the database file.
+    const dump = execFileSync('pg_dump', ['--no-owner', server.databaseUrl], { maxBuffer: 256 * 1024 * 1024 });
+    files.push({ name: 'data/uslugi.db (pg_dump)', bytes: dump });
+  } else {
+    assert.ok(names.includes('uslugi.db'), `no uslugi.db in the data directory: ${names}`);
+  }
   assert.ok(names.includes(KEYS_FILE), `no ${KEYS_FILE} in the data directory: ${names}`);
   const keys = await stat(path.join(server.dataDir, KEYS_FILE));
   assert.ok(keys.size > 0, `${KEYS_FILE} is empty`);
@@ -152,8 +159,8 @@ test('the server stops on SIGTERM; its data directory and log are read', async (
     files.push({ name: `data/${name}`, bytes: await readFile(path.join(server.dataDir, name)) });
   }
   files.push({ name: 'server log (stdout+stderr)', bytes: await readFile(server.logPath) });
-  const db = files.find((f) => f.name === 'data/uslugi.db');
-  assert.ok(db.bytes.length > 0, 'uslugi.db is empty');
+  const db = files.find((f) => f.name.startsWith('data/uslugi.db'));
+  assert.ok(db && db.bytes.length > 0, 'the database is empty');
   console.log(
     `scanned ${files.reduce((s, f) => s + f.bytes.length, 0)} bytes: ` +
       files.map((f) => `${f.name} ${f.bytes.length}`).join(', ') +
