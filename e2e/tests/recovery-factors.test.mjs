@@ -11,7 +11,16 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { checkPageShape, launchBrowser } from '../lib/browser.mjs';
-import { PASSWORD, e164, registerByPhone, submitAndWait, waitForOutbox } from '../lib/portal.mjs';
+import {
+  CODE_SMS,
+  PASSWORD,
+  e164,
+  fillPersonal,
+  readDemoPeople,
+  registerByPhone,
+  submitAndWait,
+  waitForOutbox,
+} from '../lib/portal.mjs';
 import { startServer } from '../lib/server.mjs';
 
 const NEW_PASSWORD = 'Жёлтый-Самовар#73';
@@ -110,5 +119,99 @@ describe('recovery and deactivation with a second factor', () => {
 
   test('no script errors on the way', () => {
     assert.deepEqual(pageErrors, []);
+  });
+});
+
+describe('the lost-factor path («Восстановление без второго фактора»)', () => {
+  let browser;
+  let server;
+  let context;
+
+  before(async () => {
+    [browser, server] = await Promise.all([launchBrowser(), startServer()]);
+  });
+
+  after(async () => {
+    await context?.close().catch(() => {});
+    await browser?.close();
+    await server?.stop();
+  });
+
+  test('verified data + a code to the e-mail + a new phone turn the factor off', async () => {
+    context = await browser.newContext({ javaScriptEnabled: true, bypassCSP: true });
+    const page = await context.newPage();
+    const base = server.baseUrl;
+    const people = await readDemoPeople(page, base);
+    const p = people.find((x) => /^Все данные сходятся/.test(x.outcome));
+    assert.ok(p, 'no demo person whose data match');
+    const phone = '+7 912 600-00-03';
+    const newPhone = '+7 912 600-00-04';
+    const email = 'lost.e2e@example.ru';
+    await registerByPhone(page, base, { ...p, phone });
+
+    // Verified personal data.
+    await page.goto(`${base}/profile/personal`);
+    await fillPersonal(page, p);
+    await submitAndWait(page, 'Отправить на проверку');
+    for (let i = 0; i < 100 && squash(await page.locator('h1').innerText()) !== 'Данные проверены'; i += 1) {
+      await new Promise((r) => setTimeout(r, 200));
+      await page.goto(`${base}/profile/personal`);
+    }
+    assert.equal(squash(await page.locator('h1').innerText()), 'Данные проверены');
+
+    // An e-mail, confirmed by its code.
+    await page.goto(`${base}/profile/contacts/email`);
+    await page.getByLabel('Новый адрес электронной почты', { exact: true }).fill(email);
+    await submitAndWait(page, 'Получить код');
+    const mail = await waitForOutbox(base, (l) => l.find((m) => m.channel === 'email' && m.to === email), { what: 'the e-mail code' });
+    await page.getByLabel('Код подтверждения', { exact: true }).fill(mail.body.match(/\b(\d{6})\b/)[1]);
+    await submitAndWait(page, 'Подтвердить');
+
+    // The app on, then everything «lost».
+    await page.goto(`${base}/security/factors/totp`);
+    await page.getByLabel('Пароль', { exact: true }).fill(PASSWORD);
+    await submitAndWait(page, 'Продолжить');
+    const secret = (await page.locator('#secret').innerText()).replace(/\s+/g, '');
+    await page.getByLabel('Код из приложения', { exact: true }).fill(oathtool(secret, nowSecs()));
+    await submitAndWait(page, 'Подключить');
+    await submitAndWait(page, 'Выйти');
+
+    await page.goto(`${base}/recover/lost`);
+    await page.getByLabel('Электронная почта учётной записи', { exact: true }).fill(email);
+    await page.getByLabel('Фамилия', { exact: true }).fill(p.last_name);
+    await page.getByLabel('Имя', { exact: true }).fill(p.first_name);
+    await page.getByLabel('Отчество (если есть)', { exact: true }).fill(p.middle_name);
+    await page.getByLabel('Дата рождения', { exact: true }).fill(p.birth_date);
+    await page.getByLabel('СНИЛС', { exact: true }).fill(p.snils);
+    await submitAndWait(page, 'Получить код');
+    assert.equal(pathOf(page), '/recover/lost/confirm');
+    await checkPageShape(page, 'recover/lost/confirm');
+    const letter = await waitForOutbox(
+      base,
+      (l) => l.find((m) => m.channel === 'email' && m.to === email && /восстановления доступа/.test(m.body)),
+      { what: 'the lost-factor code' },
+    );
+    await page.getByLabel('Код из письма', { exact: true }).fill(letter.body.match(/\b(\d{6})\b/)[1]);
+    await submitAndWait(page, 'Подтвердить');
+    assert.equal(pathOf(page), '/recover/lost/phone');
+    await checkPageShape(page, 'recover/lost/phone');
+    await page.getByLabel('Мобильный телефон', { exact: true }).fill(newPhone);
+    await submitAndWait(page, 'Получить код');
+    const sms = await waitForOutbox(
+      base,
+      (l) => l.find((m) => m.channel === 'sms' && m.to === e164(newPhone) && CODE_SMS.test(m.body)),
+      { what: 'the code to the new phone' },
+    );
+    await page.getByLabel('Код из СМС', { exact: true }).fill(sms.body.match(CODE_SMS)[1]);
+    await submitAndWait(page, 'Подтвердить');
+    assert.equal(squash(await page.locator('h1').innerText()), 'Доступ восстановлен');
+    await checkPageShape(page, 'recover/lost done');
+
+    // The new phone and the password sign in without a second step.
+    await page.goto(`${base}/login`);
+    await page.getByLabel('Телефон, почта или СНИЛС', { exact: true }).fill(newPhone);
+    await page.getByLabel('Пароль', { exact: true }).fill(PASSWORD);
+    await submitAndWait(page, 'Войти');
+    assert.equal(pathOf(page), '/cabinet');
   });
 });
