@@ -12,6 +12,7 @@ pub mod delivery;
 pub mod factors;
 pub mod login;
 pub mod lost_factor;
+pub mod oidc;
 pub mod passkeys;
 pub mod passwords;
 pub mod profile;

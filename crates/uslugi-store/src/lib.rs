@@ -14,6 +14,7 @@ pub mod known_devices;
 pub mod login_attempts;
 pub mod migration;
 pub mod notifications;
+pub mod oidc;
 pub mod outbox;
 pub mod personal_data;
 pub mod sessions;

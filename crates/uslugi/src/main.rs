@@ -27,6 +27,51 @@ enum Command {
     Migrate,
     /// Run only the background worker (outbox delivery, jobs).
     Worker,
+    /// Administration: client services, signing keys.
+    #[command(subcommand)]
+    Admin(Admin),
+}
+
+#[derive(Debug, Subcommand)]
+enum Admin {
+    /// Client services that sign their users in through the portal.
+    #[command(subcommand)]
+    Clients(ClientsCommand),
+    /// Token signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ClientsCommand {
+    /// Register a client; prints JSON with `client_id` and (confidential clients) `client_secret`.
+    Add {
+        /// The service's name, shown to people on the consent screen.
+        #[arg(long)]
+        name: String,
+        /// An exact redirect URI (repeat for several).
+        #[arg(long = "redirect-uri", required = true)]
+        redirect_uris: Vec<String>,
+        /// The lowest account level the service accepts.
+        #[arg(long, default_value = "simplified")]
+        min_level: String,
+        /// Scopes it may ask for, space- or comma-separated (default: openid profile).
+        #[arg(long)]
+        scopes: Option<String>,
+        /// A public client (a browser or mobile app): no secret, PKCE required.
+        #[arg(long)]
+        public: bool,
+        /// Give this client pairwise subject identifiers.
+        #[arg(long)]
+        pairwise: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Add a new RS256 and ES256 key and retire the old ones (published until their tokens
+    /// expire).
+    Rotate,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -36,7 +81,8 @@ fn main() -> anyhow::Result<()> {
         _ => settings::ServeArgs::default(),
     };
     let config = settings::load(&cli.global, &serve_args)?;
-    init_logging(config.mode);
+    // An admin command's answer is its standard output; its log goes to standard error.
+    init_logging(config.mode, matches!(cli.command, Some(Command::Admin(_))));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -46,22 +92,32 @@ fn main() -> anyhow::Result<()> {
             None | Some(Command::Serve(_)) => serve(config).await,
             Some(Command::Migrate) => migrate(config).await,
             Some(Command::Worker) => worker_only(config).await,
+            Some(Command::Admin(a)) => admin(config, a).await,
         }
     })
 }
 
-fn init_logging(mode: Mode) {
+fn init_logging(mode: Mode, to_stderr: bool) {
     use tracing_subscriber::{EnvFilter, fmt, prelude::*};
     let filter = EnvFilter::try_from_env("USLUGI_LOG")
         .or_else(|_| EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn"));
     let registry = tracing_subscriber::registry().with(filter);
+    let writer = move || -> Box<dyn std::io::Write> {
+        if to_stderr {
+            Box::new(std::io::stderr())
+        } else {
+            Box::new(std::io::stdout())
+        }
+    };
     if mode == Mode::Production {
         registry
-            .with(fmt::layer().json().flatten_event(true))
+            .with(fmt::layer().json().flatten_event(true).with_writer(writer))
             .init();
     } else {
-        registry.with(fmt::layer().compact()).init();
+        registry
+            .with(fmt::layer().compact().with_writer(writer))
+            .init();
     }
     // The default hook prints the panic message, which may quote personal data being processed;
     // log only where it happened.
@@ -144,6 +200,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     uslugi_store::db::migrate(&db)
         .await
         .context("cannot apply migrations")?;
+    uslugi_core::oidc::keys::ensure(&db, &keys)
+        .await
+        .context("cannot create the token signing keys")?;
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .with_context(|| format!("cannot listen on {}", config.addr))?;
@@ -208,5 +267,63 @@ async fn worker_only(config: Config) -> anyhow::Result<()> {
     shutdown_signal().await;
     let _ = tx.send(true);
     let _ = handle.await;
+    Ok(())
+}
+
+#[expect(clippy::print_stdout, reason = "the command's answer is its output")]
+async fn admin(config: Config, command: Admin) -> anyhow::Result<()> {
+    let keys = keys(&config)?;
+    let db = open(&config).await?;
+    uslugi_store::db::migrate(&db)
+        .await
+        .context("cannot apply migrations")?;
+    match command {
+        Admin::Clients(ClientsCommand::Add {
+            name,
+            redirect_uris,
+            min_level,
+            scopes,
+            public,
+            pairwise,
+        }) => {
+            let min_level: uslugi_domain::AccountLevel = min_level.parse().map_err(|_| {
+                anyhow::anyhow!("--min-level must be simplified, standard or confirmed")
+            })?;
+            let scopes = scopes
+                .unwrap_or_default()
+                .split([' ', ','])
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
+            let registered = uslugi_core::oidc::clients::register(
+                &db,
+                &keys,
+                uslugi_core::oidc::clients::ClientSpec {
+                    name,
+                    redirect_uris,
+                    min_level,
+                    scopes,
+                    public,
+                    pairwise,
+                },
+            )
+            .await?;
+            println!("{}", serde_json::to_string_pretty(&registered)?);
+        }
+        Admin::Keys(KeysCommand::Rotate) => {
+            uslugi_core::oidc::keys::ensure(&db, &keys).await?;
+            let retired = uslugi_core::oidc::keys::rotate(&db, &keys).await?;
+            let jwks = uslugi_core::oidc::keys::jwks(&db, &keys).await?;
+            let kids: Vec<&str> = jwks["keys"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|k| k["kid"].as_str()).collect())
+                .unwrap_or_default();
+            println!(
+                "{}",
+                serde_json::json!({ "retired": retired, "published": kids })
+            );
+        }
+    }
+    db.close().await.ok();
     Ok(())
 }

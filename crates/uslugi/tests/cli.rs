@@ -203,3 +203,91 @@ async fn a_config_file_sets_the_support_phone() {
     child.wait().unwrap();
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[tokio::test]
+async fn admin_registers_clients_and_rotates_keys() {
+    let dir = work_dir();
+    let db = database_url().await;
+    let out = command(&dir, &db)
+        .args([
+            "admin",
+            "clients",
+            "add",
+            "--name",
+            "Электронный дневник",
+            "--redirect-uri",
+            "https://school.example.ru/callback",
+            "--min-level",
+            "standard",
+            "--scopes",
+            "openid fullname snils",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let client: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(client["client_id"].as_str().unwrap().len(), 22);
+    assert_eq!(client["client_secret"].as_str().unwrap().len(), 43);
+    assert_eq!(client["min_level"], "standard");
+    assert_eq!(
+        client["scopes"],
+        serde_json::json!(["openid", "fullname", "snils"])
+    );
+
+    // A public client gets no secret; a plain-http redirect elsewhere than localhost is refused.
+    let out = command(&dir, &db)
+        .args([
+            "admin",
+            "clients",
+            "add",
+            "--name",
+            "SPA",
+            "--redirect-uri",
+            "http://localhost:3000/cb",
+            "--public",
+        ])
+        .output()
+        .unwrap();
+    let client: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(client.get("client_secret").is_none());
+    let out = command(&dir, &db)
+        .args([
+            "admin",
+            "clients",
+            "add",
+            "--name",
+            "Bad",
+            "--redirect-uri",
+            "http://evil.example/cb",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("must be https"));
+
+    let rotate = || {
+        let out = command(&dir, &db)
+            .args(["admin", "keys", "rotate"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let first = rotate();
+    assert_eq!(first["retired"], 2, "the pair made at first use is retired");
+    assert_eq!(first["published"].as_array().unwrap().len(), 4);
+    let second = rotate();
+    assert_eq!(
+        second["published"].as_array().unwrap().len(),
+        6,
+        "retired keys stay published for an hour"
+    );
+}

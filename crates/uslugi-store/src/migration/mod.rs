@@ -13,6 +13,7 @@ mod m0006_session_clients;
 mod m0007_known_devices;
 mod m0008_second_factors;
 mod m0009_notifications;
+mod m0010_oidc;
 
 /// Runs the migrations in order.
 #[derive(Debug)]
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_known_devices::Migration),
             Box::new(m0008_second_factors::Migration),
             Box::new(m0009_notifications::Migration),
+            Box::new(m0010_oidc::Migration),
         ]
     }
 }

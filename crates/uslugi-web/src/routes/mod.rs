@@ -9,6 +9,7 @@ pub mod home;
 pub mod login;
 pub mod lost_factor;
 pub mod notifications;
+pub mod oidc;
 pub mod ops;
 pub mod pages;
 pub mod profile;
@@ -156,6 +157,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/logout", post(cabinet::logout))
         .route("/assets/{name}", get(assets::get))
+        .route("/.well-known/openid-configuration", get(oidc::discovery))
+        .route("/oauth2/jwks", get(oidc::jwks))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics));

@@ -1,0 +1,132 @@
+//! Client services registered by administrators (`uslugi admin clients add`).
+
+use uslugi_domain::AccountLevel;
+use uslugi_store::{Db, now_ms, oidc as store};
+
+use crate::{CryptoError, Keys};
+
+/// What an administrator gives.
+#[derive(Debug, Clone)]
+pub struct ClientSpec {
+    /// The service's name for the consent screen.
+    pub name: String,
+    /// Exact redirect URIs (compared character for character).
+    pub redirect_uris: Vec<String>,
+    /// Lowest account level accepted.
+    pub min_level: AccountLevel,
+    /// Scopes it may ask for.
+    pub scopes: Vec<String>,
+    /// A public client: no secret, PKCE required.
+    pub public: bool,
+    /// Pairwise subject identifiers.
+    pub pairwise: bool,
+}
+
+/// A registration's answer: the secret is shown once and stored only as a keyed hash.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Registered {
+    /// Public identifier.
+    pub client_id: String,
+    /// The secret (confidential clients).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// Name.
+    pub name: String,
+    /// Redirect URIs.
+    pub redirect_uris: Vec<String>,
+    /// Scopes.
+    pub scopes: Vec<String>,
+    /// Minimum level.
+    pub min_level: &'static str,
+    /// Public or confidential.
+    pub public: bool,
+}
+
+/// Refusals of a registration, in the administrator's terms.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// A bad value.
+    #[error("{0}")]
+    Invalid(String),
+    /// Storage.
+    #[error(transparent)]
+    Store(#[from] uslugi_store::StoreError),
+    /// Crypto.
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+}
+
+fn random_token(bytes: usize) -> Result<String, CryptoError> {
+    use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+    let mut b = vec![0u8; bytes];
+    getrandom::fill(&mut b).map_err(|e| CryptoError::Invalid(e.to_string()))?;
+    Ok(URL_SAFE_NO_PAD.encode(b))
+}
+
+/// The stored form of a client secret: secrets are 256-bit random, so a keyed hash suffices
+/// (no password hashing needed) and keeps the token endpoint fast.
+pub fn secret_hash(keys: &Keys, client_id: &str, secret: &str) -> String {
+    keys.blind_index()
+        .compute("client-secret", &format!("{client_id}:{secret}"))
+}
+
+/// Checks and registers a client.
+pub async fn register(db: &Db, keys: &Keys, spec: ClientSpec) -> Result<Registered, ClientError> {
+    if spec.name.trim().is_empty() {
+        return Err(ClientError::Invalid("--name is empty".into()));
+    }
+    if spec.redirect_uris.is_empty() {
+        return Err(ClientError::Invalid(
+            "at least one --redirect-uri is needed".into(),
+        ));
+    }
+    for uri in &spec.redirect_uris {
+        let ok = (uri.starts_with("https://")
+            || uri.starts_with("http://localhost")
+            || uri.starts_with("http://127.0.0.1"))
+            && !uri.contains('#');
+        if !ok {
+            return Err(ClientError::Invalid(format!(
+                "redirect URI {uri}: must be https (or http on localhost) and without a fragment"
+            )));
+        }
+    }
+    let mut scopes = spec.scopes.clone();
+    if scopes.is_empty() {
+        scopes = vec!["openid".into(), "profile".into()];
+    }
+    if let Some(bad) = scopes.iter().find(|s| !super::SCOPES.contains(&s.as_str())) {
+        return Err(ClientError::Invalid(format!("unknown scope {bad}")));
+    }
+    let client_id = random_token(16)?;
+    let secret = if spec.public {
+        None
+    } else {
+        Some(random_token(32)?)
+    };
+    store::insert_client(
+        db,
+        store::NewClient {
+            client_id: client_id.clone(),
+            name: spec.name.trim().to_owned(),
+            secret_hash: secret.as_ref().map(|s| secret_hash(keys, &client_id, s)),
+            redirect_uris: serde_json::to_string(&spec.redirect_uris)
+                .map_err(|e| ClientError::Invalid(e.to_string()))?,
+            scopes: scopes.join(" "),
+            min_level: spec.min_level.as_str().to_owned(),
+            public: spec.public,
+            pairwise: spec.pairwise,
+        },
+        now_ms(),
+    )
+    .await?;
+    Ok(Registered {
+        client_id,
+        client_secret: secret,
+        name: spec.name.trim().to_owned(),
+        redirect_uris: spec.redirect_uris,
+        scopes,
+        min_level: spec.min_level.as_str(),
+        public: spec.public,
+    })
+}

@@ -1,0 +1,137 @@
+//! Token signing keys and registered client services.
+
+use sea_orm::{
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    sea_query::{Expr, ExprTrait},
+};
+use uuid::Uuid;
+
+use crate::{
+    StoreError,
+    entities::{oauth_clients, signing_keys},
+};
+
+/// A stored signing key (the private key is ciphertext).
+pub type SigningKeyRow = signing_keys::Model;
+/// A registered client.
+pub type ClientRow = oauth_clients::Model;
+
+/// Adds a signing key.
+pub async fn insert_key(
+    db: &impl ConnectionTrait,
+    kid: &str,
+    alg: &str,
+    private_key: String,
+    now: i64,
+) -> Result<(), StoreError> {
+    signing_keys::Entity::insert(signing_keys::ActiveModel {
+        kid: Set(kid.to_owned()),
+        alg: Set(alg.to_owned()),
+        private_key: Set(private_key),
+        created_at: Set(now),
+        retired_at: Set(None),
+        published_until: Set(None),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// Keys that sign new tokens (not retired), newest first.
+pub async fn active_keys(db: &impl ConnectionTrait) -> Result<Vec<SigningKeyRow>, StoreError> {
+    Ok(signing_keys::Entity::find()
+        .filter(signing_keys::Column::RetiredAt.is_null())
+        .order_by_desc(signing_keys::Column::CreatedAt)
+        .all(db)
+        .await?)
+}
+
+/// Keys to publish: active ones, and retired ones whose tokens may still be valid.
+pub async fn published_keys(
+    db: &impl ConnectionTrait,
+    now: i64,
+) -> Result<Vec<SigningKeyRow>, StoreError> {
+    Ok(signing_keys::Entity::find()
+        .filter(
+            Expr::col(signing_keys::Column::RetiredAt)
+                .is_null()
+                .or(Expr::col(signing_keys::Column::PublishedUntil).gt(now)),
+        )
+        .order_by_desc(signing_keys::Column::CreatedAt)
+        .all(db)
+        .await?)
+}
+
+/// Retires every active key created before `before`; they stay published until `until`.
+pub async fn retire_keys_before(
+    db: &impl ConnectionTrait,
+    before: i64,
+    until: i64,
+    now: i64,
+) -> Result<u64, StoreError> {
+    let res = signing_keys::Entity::update_many()
+        .col_expr(signing_keys::Column::RetiredAt, Expr::value(now))
+        .col_expr(signing_keys::Column::PublishedUntil, Expr::value(until))
+        .filter(signing_keys::Column::RetiredAt.is_null())
+        .filter(signing_keys::Column::CreatedAt.lt(before))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+/// Input for a new client.
+#[derive(Debug, Clone)]
+pub struct NewClient {
+    /// Public identifier.
+    pub client_id: String,
+    /// The service's name, shown on the consent screen.
+    pub name: String,
+    /// HMAC of the secret (none for public clients).
+    pub secret_hash: Option<String>,
+    /// JSON array of exact redirect URIs.
+    pub redirect_uris: String,
+    /// Space-separated scopes it may ask for.
+    pub scopes: String,
+    /// Lowest account level it accepts.
+    pub min_level: String,
+    /// A public client (no secret; PKCE required).
+    pub public: bool,
+    /// Pairwise subject identifiers.
+    pub pairwise: bool,
+}
+
+/// Registers a client.
+pub async fn insert_client(
+    db: &impl ConnectionTrait,
+    c: NewClient,
+    now: i64,
+) -> Result<Uuid, StoreError> {
+    let id = Uuid::now_v7();
+    oauth_clients::Entity::insert(oauth_clients::ActiveModel {
+        id: Set(id),
+        client_id: Set(c.client_id),
+        name: Set(c.name),
+        secret_hash: Set(c.secret_hash),
+        redirect_uris: Set(c.redirect_uris),
+        scopes: Set(c.scopes),
+        min_level: Set(c.min_level),
+        public: Set(c.public),
+        pairwise: Set(c.pairwise),
+        created_at: Set(now),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(id)
+}
+
+/// A client by its public identifier.
+pub async fn find_client(
+    db: &impl ConnectionTrait,
+    client_id: &str,
+) -> Result<Option<ClientRow>, StoreError> {
+    Ok(oauth_clients::Entity::find()
+        .filter(oauth_clients::Column::ClientId.eq(client_id))
+        .one(db)
+        .await?)
+}
