@@ -135,3 +135,128 @@ pub async fn find_client(
         .one(db)
         .await?)
 }
+
+/// A stored authorization code.
+pub type CodeRow = crate::entities::oauth_codes::Model;
+/// A stored token.
+pub type TokenRow = crate::entities::oauth_tokens::Model;
+
+/// The scopes an account has granted a client, if any.
+pub async fn consent(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+    client_id: &str,
+) -> Result<Option<String>, StoreError> {
+    use crate::entities::oauth_consents;
+    Ok(oauth_consents::Entity::find()
+        .filter(oauth_consents::Column::AccountId.eq(account_id))
+        .filter(oauth_consents::Column::ClientId.eq(client_id))
+        .one(db)
+        .await?
+        .map(|c| c.scopes))
+}
+
+/// Records (or widens) a consent.
+pub async fn grant_consent(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+    client_id: &str,
+    scopes: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    use crate::entities::oauth_consents;
+    oauth_consents::Entity::delete_many()
+        .filter(oauth_consents::Column::AccountId.eq(account_id))
+        .filter(oauth_consents::Column::ClientId.eq(client_id))
+        .exec(db)
+        .await?;
+    oauth_consents::Entity::insert(oauth_consents::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        account_id: Set(account_id),
+        client_id: Set(client_id.to_owned()),
+        scopes: Set(scopes.to_owned()),
+        granted_at: Set(now),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// Stores an authorization code (by its hash).
+pub async fn insert_code(db: &impl ConnectionTrait, code: CodeRow) -> Result<(), StoreError> {
+    use crate::entities::oauth_codes;
+    let am: oauth_codes::ActiveModel = code.into();
+    oauth_codes::Entity::insert(am)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// A code by its hash.
+pub async fn find_code(
+    db: &impl ConnectionTrait,
+    code_hash: &str,
+) -> Result<Option<CodeRow>, StoreError> {
+    use crate::entities::oauth_codes;
+    Ok(oauth_codes::Entity::find_by_id(code_hash.to_owned())
+        .one(db)
+        .await?)
+}
+
+/// Uses a code once: `Ok(false)` when it was used already.
+pub async fn use_code(
+    db: &impl ConnectionTrait,
+    code_hash: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    use crate::entities::oauth_codes;
+    let res = oauth_codes::Entity::update_many()
+        .col_expr(oauth_codes::Column::UsedAt, Expr::value(now))
+        .filter(oauth_codes::Column::CodeHash.eq(code_hash))
+        .filter(oauth_codes::Column::UsedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// Stores a token (by its hash).
+pub async fn insert_token(db: &impl ConnectionTrait, token: TokenRow) -> Result<(), StoreError> {
+    use crate::entities::oauth_tokens;
+    let am: oauth_tokens::ActiveModel = token.into();
+    oauth_tokens::Entity::insert(am)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// A live token by its hash and kind.
+pub async fn live_token(
+    db: &impl ConnectionTrait,
+    token_hash: &str,
+    kind: &str,
+    now: i64,
+) -> Result<Option<TokenRow>, StoreError> {
+    use crate::entities::oauth_tokens;
+    Ok(oauth_tokens::Entity::find_by_id(token_hash.to_owned())
+        .filter(oauth_tokens::Column::Kind.eq(kind))
+        .filter(oauth_tokens::Column::RevokedAt.is_null())
+        .filter(oauth_tokens::Column::ExpiresAt.gt(now))
+        .one(db)
+        .await?)
+}
+
+/// Revokes every token issued from a code (a replayed code).
+pub async fn revoke_from_code(
+    db: &impl ConnectionTrait,
+    code_hash: &str,
+    now: i64,
+) -> Result<u64, StoreError> {
+    use crate::entities::oauth_tokens;
+    let res = oauth_tokens::Entity::update_many()
+        .col_expr(oauth_tokens::Column::RevokedAt, Expr::value(now))
+        .filter(oauth_tokens::Column::CodeHash.eq(code_hash))
+        .filter(oauth_tokens::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}

@@ -205,7 +205,17 @@ fn read_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// Paths that never need a session: no cookie is read and nothing is written.
 fn sessionless(path: &str) -> bool {
-    path.starts_with("/assets/") || matches!(path, "/healthz" | "/readyz" | "/metrics")
+    path.starts_with("/assets/")
+        || matches!(
+            path,
+            "/healthz"
+                | "/readyz"
+                | "/metrics"
+                | "/.well-known/openid-configuration"
+                | "/oauth2/jwks"
+                | "/oauth2/token"
+                | "/oauth2/userinfo"
+        )
 }
 
 /// Middleware: loads the session before the handler and saves it after.

@@ -155,11 +155,16 @@ pub async fn rotate(db: &Db, keys: &Keys) -> Result<u64, KeyError> {
 
 /// The active key for an algorithm.
 pub async fn signing_key(db: &Db, keys: &Keys, alg: Algorithm) -> Result<SigningKey, KeyError> {
-    let row = store::active_keys(db)
-        .await?
-        .into_iter()
-        .find(|k| k.alg == alg_name(alg))
-        .ok_or_else(|| KeyError::Key(format!("no active {} key", alg_name(alg))))?;
+    let find = |rows: Vec<store::SigningKeyRow>| rows.into_iter().find(|k| k.alg == alg_name(alg));
+    let row = match find(store::active_keys(db).await?) {
+        Some(row) => row,
+        None => {
+            // `serve` makes the keys at start; a portal embedded otherwise makes them here.
+            ensure(db, keys).await?;
+            find(store::active_keys(db).await?)
+                .ok_or_else(|| KeyError::Key(format!("no active {} key", alg_name(alg))))?
+        }
+    };
     load(keys, &row)
 }
 

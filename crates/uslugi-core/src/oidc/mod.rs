@@ -5,6 +5,7 @@
 //! add`) and the discovery document. The issuer is the configured public URL.
 
 pub mod clients;
+pub mod flow;
 pub mod keys;
 
 use serde_json::{Value, json};

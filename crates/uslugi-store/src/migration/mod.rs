@@ -14,6 +14,7 @@ mod m0007_known_devices;
 mod m0008_second_factors;
 mod m0009_notifications;
 mod m0010_oidc;
+mod m0011_oauth_grants;
 
 /// Runs the migrations in order.
 #[derive(Debug)]
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_second_factors::Migration),
             Box::new(m0009_notifications::Migration),
             Box::new(m0010_oidc::Migration),
+            Box::new(m0011_oauth_grants::Migration),
         ]
     }
 }

@@ -71,6 +71,11 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
+    // Called by services' servers, which authenticate themselves (client credentials, bearer
+    // tokens) and carry no cookies: there is no session to ride on.
+    if matches!(req.uri().path(), "/oauth2/token" | "/oauth2/userinfo") {
+        return next.run(req).await;
+    }
     if let Err(e) = same_origin(&state, req.headers()) {
         return e.into_response();
     }

@@ -153,6 +153,12 @@ pub async fn complete(
     let target = if signed.must_change_password {
         session.insert(state, MUST_CHANGE, &true);
         "/security/password"
+    } else if session
+        .get::<serde_json::Value>(crate::routes::oauth::REQUEST)
+        .is_some()
+    {
+        // A service sent the person here to sign in: back to its authorization request.
+        "/oauth2/authorize/continue"
     } else {
         "/cabinet"
     };

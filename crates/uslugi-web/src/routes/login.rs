@@ -237,8 +237,13 @@ pub async fn passkey_finish(
                 must_change_password: false,
             };
             let resp = crate::routes::factors::complete(&state, &session, &headers, signed).await;
-            let mut json =
-                axum::Json(serde_json::json!({ "redirect": "/cabinet" })).into_response();
+            let to = resp
+                .headers()
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("/cabinet")
+                .to_owned();
+            let mut json = axum::Json(serde_json::json!({ "redirect": to })).into_response();
             for c in resp.headers().get_all(header::SET_COOKIE) {
                 json.headers_mut().append(header::SET_COOKIE, c.clone());
             }

@@ -9,6 +9,7 @@ pub mod home;
 pub mod login;
 pub mod lost_factor;
 pub mod notifications;
+pub mod oauth;
 pub mod oidc;
 pub mod ops;
 pub mod pages;
@@ -159,6 +160,14 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/{name}", get(assets::get))
         .route("/.well-known/openid-configuration", get(oidc::discovery))
         .route("/oauth2/jwks", get(oidc::jwks))
+        .route("/oauth2/authorize", get(oauth::authorize))
+        .route("/oauth2/authorize/continue", get(oauth::resume))
+        .route("/oauth2/authorize/consent", post(oauth::consent))
+        .route("/oauth2/token", post(oauth::token))
+        .route(
+            "/oauth2/userinfo",
+            get(oauth::userinfo).post(oauth::userinfo),
+        )
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics));
