@@ -1,6 +1,7 @@
 // A real OpenID Connect client against a running portal: npm `openid-client` (v6) discovers the
 // provider, sends a person (headless Chromium) through sign-in and the consent screen, exchanges
-// the code with PKCE, validates the ID token against the published keys and reads userinfo.
+// the code with PKCE, validates the ID token against the published keys, reads userinfo and
+// refreshes the tokens.
 // The client is registered with `uslugi admin clients add`, as an administrator would.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -86,6 +87,12 @@ test('openid-client: authorization code with PKCE, ID token validation, userinfo
   assert.equal(info.family_name, 'Соколова');
   assert.equal(info.middle_name, 'Ильинична');
   assert.equal(info.phone_number, '+79127000001');
+
+  // A refresh gives new tokens (the refresh token rotates); the new access token works.
+  const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token);
+  assert.notEqual(refreshed.refresh_token, tokens.refresh_token);
+  const again = await client.fetchUserInfo(config, refreshed.access_token, claims.sub);
+  assert.equal(again.family_name, 'Соколова');
 
   // The same code a second time is refused by the provider.
   await assert.rejects(

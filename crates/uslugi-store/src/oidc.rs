@@ -260,3 +260,32 @@ pub async fn revoke_from_code(
         .await?;
     Ok(res.rows_affected)
 }
+
+/// A token by its hash and kind, live or not.
+pub async fn find_token(
+    db: &impl ConnectionTrait,
+    token_hash: &str,
+    kind: &str,
+) -> Result<Option<TokenRow>, StoreError> {
+    use crate::entities::oauth_tokens;
+    Ok(oauth_tokens::Entity::find_by_id(token_hash.to_owned())
+        .filter(oauth_tokens::Column::Kind.eq(kind))
+        .one(db)
+        .await?)
+}
+
+/// Revokes one token; `Ok(false)` when it was revoked already (a second use).
+pub async fn revoke_token(
+    db: &impl ConnectionTrait,
+    token_hash: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    use crate::entities::oauth_tokens;
+    let res = oauth_tokens::Entity::update_many()
+        .col_expr(oauth_tokens::Column::RevokedAt, Expr::value(now))
+        .filter(oauth_tokens::Column::TokenHash.eq(token_hash))
+        .filter(oauth_tokens::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}

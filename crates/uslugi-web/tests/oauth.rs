@@ -323,3 +323,88 @@ async fn a_signed_out_person_signs_in_first_and_a_low_level_is_explained() {
         .unwrap();
     assert_eq!(TestApp::location(&r), "/cabinet");
 }
+
+async fn userinfo_status(app: &TestApp, token: &str) -> u16 {
+    reqwest::Client::new()
+        .get(app.url("/oauth2/userinfo"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn refresh_with(
+    app: &TestApp,
+    c: &Registered,
+    token: &str,
+    scope: Option<&str>,
+) -> reqwest::Response {
+    let mut form = vec![("grant_type", "refresh_token"), ("refresh_token", token)];
+    if let Some(s) = scope {
+        form.push(("scope", s));
+    }
+    reqwest::Client::new()
+        .post(app.url("/oauth2/token"))
+        .basic_auth(&c.client_id, c.client_secret.as_deref())
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_and_a_reused_one_revokes_the_family() {
+    let app = TestApp::spawn().await;
+    let c = client(&app, false, AccountLevel::Simplified).await;
+    app.register_by_phone("Смирнова", "Анна", "+79120001204")
+        .await;
+    app.get(&authorize_url(&c, "")).await;
+    let code = query_param(&consent(&app, "allow").await, "code").unwrap();
+    let first: serde_json::Value = exchange(&app, &c, &code, VERIFIER)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let r1 = first["refresh_token"].as_str().unwrap();
+
+    let r = refresh_with(&app, &c, r1, Some("openid fullname")).await;
+    assert_eq!(r.status(), 200);
+    let second: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(second["scope"], "openid fullname", "narrowed");
+    let r2 = second["refresh_token"].as_str().unwrap();
+    assert_ne!(r1, r2, "rotated");
+    assert_eq!(
+        userinfo_status(&app, second["access_token"].as_str().unwrap()).await,
+        200
+    );
+    // A wider scope than granted is refused.
+    let r = refresh_with(&app, &c, r2, Some("openid snils")).await;
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["error"],
+        "invalid_request"
+    );
+    // The first refresh token again: reuse, so everything of the family goes.
+    let r = refresh_with(&app, &c, r1, None).await;
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["error"],
+        "invalid_grant"
+    );
+    assert_eq!(
+        userinfo_status(&app, second["access_token"].as_str().unwrap()).await,
+        401
+    );
+    let r = refresh_with(&app, &c, r2, None).await;
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["error"],
+        "invalid_grant"
+    );
+    // Another client cannot use it.
+    let other = client(&app, false, AccountLevel::Simplified).await;
+    let r = refresh_with(&app, &other, r2, None).await;
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["error"],
+        "invalid_grant"
+    );
+}

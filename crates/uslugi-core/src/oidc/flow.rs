@@ -406,32 +406,16 @@ pub async fn exchange_code(
         .await
         .map_err(internal)?
         .ok_or_else(|| TokenError::InvalidGrant("the account is gone".into()))?;
-    let access = random(32).map_err(internal)?;
-    let refresh = random(32).map_err(internal)?;
+    let (access, refresh) = issue_pair(
+        ctx,
+        &client.client_id,
+        row.account_id,
+        &row.scopes,
+        &code_hash,
+        now,
+    )
+    .await?;
     let ttl = super::TOKEN_TTL_SECS;
-    let txn = ctx.db.begin().await.map_err(internal)?;
-    for (token, kind, expires) in [
-        (&access, "access", now + ttl * 1000),
-        (&refresh, "refresh", now + REFRESH_TTL_MS),
-    ] {
-        store::insert_token(
-            &txn,
-            store::TokenRow {
-                token_hash: hash_of(ctx, "oauth-token", token),
-                kind: kind.into(),
-                client_id: client.client_id.clone(),
-                account_id: Some(row.account_id),
-                scopes: row.scopes.clone(),
-                code_hash: Some(code_hash.clone()),
-                expires_at: expires,
-                revoked_at: None,
-                created_at: now,
-            },
-        )
-        .await
-        .map_err(internal)?;
-    }
-    txn.commit().await.map_err(internal)?;
     let key = super::keys::signing_key(ctx.db, ctx.keys, Algorithm::RS256)
         .await
         .map_err(internal)?;
@@ -459,6 +443,111 @@ pub async fn exchange_code(
         refresh_token: Some(refresh),
         id_token: Some(id_token),
         scope: row.scopes,
+    })
+}
+
+/// Stores a new access and refresh token of one family (the code they descend from): a replayed
+/// code or a reused refresh token revokes the family.
+async fn issue_pair(
+    ctx: Ctx<'_>,
+    client_id: &str,
+    account_id: Uuid,
+    scopes: &str,
+    family: &str,
+    now: i64,
+) -> Result<(String, String), TokenError> {
+    let access = random(32).map_err(internal)?;
+    let refresh = random(32).map_err(internal)?;
+    let txn = ctx.db.begin().await.map_err(internal)?;
+    for (token, kind, expires) in [
+        (&access, "access", now + super::TOKEN_TTL_SECS * 1000),
+        (&refresh, "refresh", now + REFRESH_TTL_MS),
+    ] {
+        store::insert_token(
+            &txn,
+            store::TokenRow {
+                token_hash: hash_of(ctx, "oauth-token", token),
+                kind: kind.into(),
+                client_id: client_id.to_owned(),
+                account_id: Some(account_id),
+                scopes: scopes.to_owned(),
+                code_hash: Some(family.to_owned()),
+                expires_at: expires,
+                revoked_at: None,
+                created_at: now,
+            },
+        )
+        .await
+        .map_err(internal)?;
+    }
+    txn.commit().await.map_err(internal)?;
+    Ok((access, refresh))
+}
+
+/// `grant_type=refresh_token`: the refresh token is replaced by a new one each time (rotation);
+/// presenting a replaced one again means it leaked, and the whole family is revoked.
+pub async fn refresh(
+    ctx: Ctx<'_>,
+    auth: &ClientAuth,
+    refresh_token: &str,
+    scope: Option<&str>,
+) -> Result<Tokens, TokenError> {
+    let client = authenticate_client(ctx, auth).await?;
+    let now = now_ms();
+    let hash = hash_of(ctx, "oauth-token", refresh_token);
+    let row = store::find_token(ctx.db, &hash, "refresh")
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| TokenError::InvalidGrant("unknown refresh token".into()))?;
+    if row.client_id != client.client_id {
+        return Err(TokenError::InvalidGrant(
+            "the token was issued to another client".into(),
+        ));
+    }
+    let family = row.code_hash.clone().unwrap_or_else(|| hash.clone());
+    if row.revoked_at.is_some()
+        || !store::revoke_token(ctx.db, &hash, now)
+            .await
+            .map_err(internal)?
+    {
+        store::revoke_from_code(ctx.db, &family, now)
+            .await
+            .map_err(internal)?;
+        return Err(TokenError::InvalidGrant(
+            "the refresh token was used already".into(),
+        ));
+    }
+    if row.expires_at <= now {
+        return Err(TokenError::InvalidGrant(
+            "the refresh token has expired".into(),
+        ));
+    }
+    let account_id = row
+        .account_id
+        .ok_or_else(|| TokenError::InvalidGrant("the token belongs to no person".into()))?;
+    // A narrower scope may be asked for, never a wider one.
+    let scopes = match scope {
+        Some(asked) => {
+            let had: Vec<&str> = row.scopes.split(' ').collect();
+            let asked: Vec<&str> = asked.split(' ').filter(|s| !s.is_empty()).collect();
+            if let Some(bad) = asked.iter().find(|s| !had.contains(s)) {
+                return Err(TokenError::InvalidRequest(format!(
+                    "scope {bad} was not granted"
+                )));
+            }
+            asked.join(" ")
+        }
+        None => row.scopes.clone(),
+    };
+    let (access, refresh) =
+        issue_pair(ctx, &client.client_id, account_id, &scopes, &family, now).await?;
+    Ok(Tokens {
+        access_token: access,
+        token_type: "Bearer",
+        expires_in: super::TOKEN_TTL_SECS,
+        refresh_token: Some(refresh),
+        id_token: None,
+        scope: scopes,
     })
 }
 

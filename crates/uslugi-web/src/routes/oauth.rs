@@ -331,6 +331,20 @@ pub async fn token(
             )
             .await
         }
+        Some("refresh_token") => {
+            let Some(token) = form.get("refresh_token") else {
+                return token_error(TokenError::InvalidRequest(
+                    "refresh_token is missing".into(),
+                ));
+            };
+            flow::refresh(
+                ctx(&state),
+                &auth,
+                token,
+                form.get("scope").map(String::as_str),
+            )
+            .await
+        }
         Some(_) => Err(TokenError::UnsupportedGrantType),
         None => Err(TokenError::InvalidRequest("grant_type is missing".into())),
     };
