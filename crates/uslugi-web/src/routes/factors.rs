@@ -431,6 +431,22 @@ pub async fn enforce_password_change(
     next.run(req).await
 }
 
+/// A redirect as the passkey script expects it: `{"redirect": …}`, keeping the cookies the
+/// redirect set (the new session, the device cookie).
+pub fn as_json_redirect(resp: Response) -> Response {
+    let to = resp
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("/cabinet")
+        .to_owned();
+    let mut json = axum::Json(serde_json::json!({ "redirect": to })).into_response();
+    for c in resp.headers().get_all(header::SET_COOKIE) {
+        json.headers_mut().append(header::SET_COOKIE, c.clone());
+    }
+    json
+}
+
 /// Session key of a passkey ceremony under way (its server-side state).
 const PASSKEY_STATE: &str = "passkey_auth";
 
@@ -519,19 +535,9 @@ pub async fn passkey_finish(
                     reactivated: p.reactivated,
                     must_change_password: p.must_change_password,
                 };
-                let resp = complete(&state, &session, &headers, signed).await;
-                let to = resp
-                    .headers()
-                    .get(header::LOCATION)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("/cabinet")
-                    .to_owned();
-                // The device cookie set by `complete` must reach the browser with the JSON.
-                let mut json = axum::Json(serde_json::json!({ "redirect": to })).into_response();
-                for c in resp.headers().get_all(header::SET_COOKIE) {
-                    json.headers_mut().append(header::SET_COOKIE, c.clone());
-                }
-                return Ok(json);
+                return Ok(as_json_redirect(
+                    complete(&state, &session, &headers, signed).await,
+                ));
             };
             Ok(axum::Json(serde_json::json!({ "redirect": target })).into_response())
         }

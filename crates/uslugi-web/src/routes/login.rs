@@ -236,18 +236,9 @@ pub async fn passkey_finish(
                 reactivated: false,
                 must_change_password: false,
             };
-            let resp = crate::routes::factors::complete(&state, &session, &headers, signed).await;
-            let to = resp
-                .headers()
-                .get(header::LOCATION)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("/cabinet")
-                .to_owned();
-            let mut json = axum::Json(serde_json::json!({ "redirect": to })).into_response();
-            for c in resp.headers().get_all(header::SET_COOKIE) {
-                json.headers_mut().append(header::SET_COOKIE, c.clone());
-            }
-            Ok(json)
+            Ok(crate::routes::factors::as_json_redirect(
+                crate::routes::factors::complete(&state, &session, &headers, signed).await,
+            ))
         }
         Err(
             uslugi_core::passkeys::PasskeyError::Rejected(_)

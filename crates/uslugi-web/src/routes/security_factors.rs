@@ -42,9 +42,16 @@ fn recently_authenticated(state: &AppState, session: &Session) -> bool {
         .is_some_and(|at| at + state.config.auth.reauth_window_secs * 1000 > now_ms())
 }
 
-/// Where to send the person for the password check, coming back to `next`.
-fn to_confirm(next: &str) -> Response {
-    Redirect::to(&format!("/security/confirm?next={next}")).into_response()
+/// The signed-in account if its password was checked recently, or where to send the person:
+/// to sign in, or to the password check coming back to `next`.
+fn recent_account(state: &AppState, session: &Session, next: &str) -> Result<Uuid, String> {
+    let Some(account_id) = session.account_id() else {
+        return Err("/login".into());
+    };
+    if !recently_authenticated(state, session) {
+        return Err(format!("/security/confirm?next={next}"));
+    }
+    Ok(account_id)
 }
 
 /// Only our own security pages are valid targets after the check (no open redirect).
@@ -270,11 +277,8 @@ pub async fn totp_get(
     State(state): State<AppState>,
     session: Session,
 ) -> Result<Response, AppError> {
-    if session.account_id().is_none() {
-        return Ok(Redirect::to("/login").into_response());
-    }
-    if !recently_authenticated(&state, &session) {
-        return Ok(to_confirm("/security/factors/totp"));
+    if let Err(to) = recent_account(&state, &session, "/security/factors/totp") {
+        return Ok(Redirect::to(&to).into_response());
     }
     let secret = factors::new_totp_secret().map_err(AppError::internal)?;
     let sealed = state
@@ -321,13 +325,11 @@ pub async fn totp_post(
     session: Session,
     form: Result<Form<CodeForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let Some(account_id) = session.account_id() else {
-        return Ok(Redirect::to("/login").into_response());
+    let account_id = match recent_account(&state, &session, "/security/factors/totp") {
+        Ok(id) => id,
+        Err(to) => return Ok(Redirect::to(&to).into_response()),
     };
     let Form(form) = form.map_err(|e| AppError::BadRequest(e.body_text()))?;
-    if !recently_authenticated(&state, &session) {
-        return Ok(to_confirm("/security/factors/totp"));
-    }
     let Some(secret) = setup_secret(&state, &session) else {
         return Ok(Redirect::to("/security/factors/totp").into_response());
     };
@@ -373,12 +375,10 @@ pub async fn sms_post(
     State(state): State<AppState>,
     session: Session,
 ) -> Result<Response, AppError> {
-    let Some(account_id) = session.account_id() else {
-        return Ok(Redirect::to("/login").into_response());
+    let account_id = match recent_account(&state, &session, "/security/factors") {
+        Ok(id) => id,
+        Err(to) => return Ok(Redirect::to(&to).into_response()),
     };
-    if !recently_authenticated(&state, &session) {
-        return Ok(to_confirm("/security/factors"));
-    }
     match factors::enable_sms(ctx(&state), account_id).await {
         Ok(Some(codes)) => codes_page(
             &state,
@@ -416,13 +416,11 @@ pub async fn remove_post(
     session: Session,
     form: Result<Form<RemoveForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let Some(account_id) = session.account_id() else {
-        return Ok(Redirect::to("/login").into_response());
+    let account_id = match recent_account(&state, &session, "/security/factors") {
+        Ok(id) => id,
+        Err(to) => return Ok(Redirect::to(&to).into_response()),
     };
     let Form(form) = form.map_err(|e| AppError::BadRequest(e.body_text()))?;
-    if !recently_authenticated(&state, &session) {
-        return Ok(to_confirm("/security/factors"));
-    }
     let Ok(id) = Uuid::parse_str(form.id.trim()) else {
         return Err(AppError::NotFound);
     };
@@ -441,12 +439,10 @@ pub async fn backup_post(
     State(state): State<AppState>,
     session: Session,
 ) -> Result<Response, AppError> {
-    let Some(account_id) = session.account_id() else {
-        return Ok(Redirect::to("/login").into_response());
+    let account_id = match recent_account(&state, &session, "/security/factors") {
+        Ok(id) => id,
+        Err(to) => return Ok(Redirect::to(&to).into_response()),
     };
-    if !recently_authenticated(&state, &session) {
-        return Ok(to_confirm("/security/factors"));
-    }
     let summary = factors::summary(&state.db, account_id)
         .await
         .map_err(AppError::internal)?;
@@ -572,11 +568,8 @@ pub async fn passkey_get(
     State(state): State<AppState>,
     session: Session,
 ) -> Result<Response, AppError> {
-    if session.account_id().is_none() {
-        return Ok(Redirect::to("/login").into_response());
-    }
-    if !recently_authenticated(&state, &session) {
-        return Ok(to_confirm("/security/factors/passkey"));
+    if let Err(to) = recent_account(&state, &session, "/security/factors/passkey") {
+        return Ok(Redirect::to(&to).into_response());
     }
     let page = PasskeyPage {
         layout: signed_in_layout(&state, &session, "Ключ доступа"),
