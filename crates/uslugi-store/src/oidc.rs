@@ -99,6 +99,14 @@ pub struct NewClient {
     pub public: bool,
     /// Pairwise subject identifiers.
     pub pairwise: bool,
+    /// JSON Web Key Set of the client's public keys (`private_key_jwt`).
+    pub jwks: Option<String>,
+    /// `RS256` or `ES256`.
+    pub id_token_alg: String,
+    /// JSON array of exact addresses to return to after logout.
+    pub post_logout_redirect_uris: String,
+    /// May use the `client_credentials` grant.
+    pub client_credentials: bool,
 }
 
 /// Registers a client.
@@ -119,6 +127,10 @@ pub async fn insert_client(
         public: Set(c.public),
         pairwise: Set(c.pairwise),
         created_at: Set(now),
+        jwks: Set(c.jwks),
+        id_token_alg: Set(c.id_token_alg),
+        post_logout_redirect_uris: Set(c.post_logout_redirect_uris),
+        client_credentials: Set(c.client_credentials),
     })
     .exec_without_returning(db)
     .await?;
@@ -288,4 +300,109 @@ pub async fn revoke_token(
         .exec(db)
         .await?;
     Ok(res.rows_affected == 1)
+}
+
+/// A token by its hash, whatever its kind.
+pub async fn token_by_hash(
+    db: &impl ConnectionTrait,
+    token_hash: &str,
+) -> Result<Option<TokenRow>, StoreError> {
+    use crate::entities::oauth_tokens;
+    Ok(oauth_tokens::Entity::find_by_id(token_hash.to_owned())
+        .one(db)
+        .await?)
+}
+
+/// Records a client assertion's `jti`: `Ok(false)` when it was seen already (a replay). Expired
+/// records are dropped on the way, since an expired assertion is refused anyway.
+pub async fn record_assertion(
+    db: &impl ConnectionTrait,
+    jti_hash: &str,
+    expires_at: i64,
+    now: i64,
+) -> Result<bool, StoreError> {
+    use crate::entities::oauth_assertions;
+    oauth_assertions::Entity::delete_many()
+        .filter(oauth_assertions::Column::ExpiresAt.lt(now))
+        .exec(db)
+        .await?;
+    let res = oauth_assertions::Entity::insert(oauth_assertions::ActiveModel {
+        jti_hash: Set(jti_hash.to_owned()),
+        expires_at: Set(expires_at),
+    })
+    .exec_without_returning(db)
+    .await;
+    match res {
+        Ok(_) => Ok(true),
+        Err(e) if crate::accounts::unique_violation(&e).is_some() => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// One service a person has let see their data.
+#[derive(Debug, Clone)]
+pub struct GrantedApp {
+    /// The client.
+    pub client_id: String,
+    /// The service's name.
+    pub name: String,
+    /// Granted scopes, space-separated.
+    pub scopes: String,
+    /// When (ms).
+    pub granted_at: i64,
+}
+
+/// The services an account has granted access to, newest first.
+pub async fn consents_of(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+) -> Result<Vec<GrantedApp>, StoreError> {
+    use crate::entities::oauth_consents;
+    let consents = oauth_consents::Entity::find()
+        .filter(oauth_consents::Column::AccountId.eq(account_id))
+        .order_by_desc(oauth_consents::Column::GrantedAt)
+        .all(db)
+        .await?;
+    let ids: Vec<String> = consents.iter().map(|c| c.client_id.clone()).collect();
+    let clients = oauth_clients::Entity::find()
+        .filter(oauth_clients::Column::ClientId.is_in(ids))
+        .all(db)
+        .await?;
+    Ok(consents
+        .into_iter()
+        .map(|c| GrantedApp {
+            name: clients
+                .iter()
+                .find(|k| k.client_id == c.client_id)
+                .map(|k| k.name.clone())
+                .unwrap_or_default(),
+            client_id: c.client_id,
+            scopes: c.scopes,
+            granted_at: c.granted_at,
+        })
+        .collect())
+}
+
+/// Withdraws a consent and revokes every token the service holds for the account. `Ok(false)`
+/// when there was no consent.
+pub async fn withdraw_consent(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+    client_id: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    use crate::entities::{oauth_consents, oauth_tokens};
+    let res = oauth_consents::Entity::delete_many()
+        .filter(oauth_consents::Column::AccountId.eq(account_id))
+        .filter(oauth_consents::Column::ClientId.eq(client_id))
+        .exec(db)
+        .await?;
+    oauth_tokens::Entity::update_many()
+        .col_expr(oauth_tokens::Column::RevokedAt, Expr::value(now))
+        .filter(oauth_tokens::Column::AccountId.eq(account_id))
+        .filter(oauth_tokens::Column::ClientId.eq(client_id))
+        .filter(oauth_tokens::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected > 0)
 }

@@ -214,6 +214,8 @@ fn sessionless(path: &str) -> bool {
                 | "/.well-known/openid-configuration"
                 | "/oauth2/jwks"
                 | "/oauth2/token"
+                | "/oauth2/revoke"
+                | "/oauth2/introspect"
                 | "/oauth2/userinfo"
         )
 }

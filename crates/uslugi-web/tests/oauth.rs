@@ -32,6 +32,7 @@ async fn client(app: &TestApp, public: bool, min_level: AccountLevel) -> Registe
                 .to_vec(),
             public,
             pairwise: false,
+            ..Default::default()
         },
     )
     .await
@@ -379,12 +380,24 @@ async fn refresh_tokens_rotate_and_a_reused_one_revokes_the_family() {
         userinfo_status(&app, second["access_token"].as_str().unwrap()).await,
         200
     );
-    // A wider scope than granted is refused.
+    // A wider scope than granted is refused, and the token is not used up by it.
     let r = refresh_with(&app, &c, r2, Some("openid snils")).await;
     assert_eq!(
         r.json::<serde_json::Value>().await.unwrap()["error"],
-        "invalid_request"
+        "invalid_scope"
     );
+    let introspected: serde_json::Value = reqwest::Client::new()
+        .post(app.url("/oauth2/introspect"))
+        .basic_auth(&c.client_id, c.client_secret.as_deref())
+        .form(&[("token", r2)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(introspected["active"], true, "{introspected}");
+    assert_eq!(introspected["token_type"], "refresh_token");
     // The first refresh token again: reuse, so everything of the family goes.
     let r = refresh_with(&app, &c, r1, None).await;
     assert_eq!(
@@ -407,4 +420,441 @@ async fn refresh_tokens_rotate_and_a_reused_one_revokes_the_family() {
         r.json::<serde_json::Value>().await.unwrap()["error"],
         "invalid_grant"
     );
+}
+
+/// Signs in through the service (consenting if asked) and returns the token response.
+async fn tokens_for(app: &TestApp, c: &Registered) -> serde_json::Value {
+    let r = app.get(&authorize_url(c, "")).await;
+    let back = if r.status() == 303 {
+        TestApp::location(&r)
+    } else {
+        consent(app, "allow").await
+    };
+    let code = query_param(&back, "code").unwrap();
+    let r = exchange(app, c, &code, VERIFIER).await;
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+async fn server_call(
+    app: &TestApp,
+    path: &str,
+    c: &Registered,
+    form: &[(&str, &str)],
+) -> (u16, serde_json::Value) {
+    let r = reqwest::Client::new()
+        .post(app.url(path))
+        .basic_auth(&c.client_id, c.client_secret.as_deref())
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or_default())
+}
+
+async fn register(app: &TestApp, spec: ClientSpec) -> Registered {
+    clients::register(
+        app.db(),
+        &app.state.keys,
+        ClientSpec {
+            name: "Электронный дневник".into(),
+            redirect_uris: vec![CB.into()],
+            scopes: ["openid", "fullname", "phone", "snils"]
+                .map(String::from)
+                .to_vec(),
+            ..spec
+        },
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn revocation_and_introspection_cover_only_the_clients_own_tokens() {
+    let app = TestApp::spawn().await;
+    let c = client(&app, false, AccountLevel::Simplified).await;
+    let other = client(&app, false, AccountLevel::Simplified).await;
+    app.register_by_phone("Смирнова", "Анна", "+79120001205")
+        .await;
+    let t = tokens_for(&app, &c).await;
+    let access = t["access_token"].as_str().unwrap();
+    let refresh = t["refresh_token"].as_str().unwrap();
+
+    let (status, info) = server_call(&app, "/oauth2/introspect", &c, &[("token", access)]).await;
+    assert_eq!(status, 200);
+    assert_eq!(info["active"], true);
+    assert_eq!(info["client_id"], c.client_id.as_str());
+    assert_eq!(info["scope"], "openid fullname phone");
+    assert!(info["sub"].is_string() && info["exp"].is_i64(), "{info}");
+    // Another client learns nothing about it and cannot revoke it.
+    let (_, info) = server_call(&app, "/oauth2/introspect", &other, &[("token", access)]).await;
+    assert_eq!(info, serde_json::json!({ "active": false }));
+    let (status, _) = server_call(&app, "/oauth2/revoke", &other, &[("token", access)]).await;
+    assert_eq!(status, 200, "RFC 7009: the same answer for foreign tokens");
+    assert_eq!(userinfo_status(&app, access).await, 200);
+    // Bad credentials are refused.
+    let wrong = Registered {
+        client_secret: Some("wrong".into()),
+        ..c.clone()
+    };
+    let (status, err) = server_call(&app, "/oauth2/introspect", &wrong, &[("token", access)]).await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+    let (status, err) = server_call(&app, "/oauth2/revoke", &c, &[]).await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
+
+    // The client revokes its access token.
+    let (status, _) = server_call(&app, "/oauth2/revoke", &c, &[("token", access)]).await;
+    assert_eq!(status, 200);
+    assert_eq!(userinfo_status(&app, access).await, 401);
+    let (_, info) = server_call(&app, "/oauth2/introspect", &c, &[("token", access)]).await;
+    assert_eq!(info["active"], false);
+    // Revoking the refresh token ends the whole grant.
+    let t2 = refresh_with(&app, &c, refresh, None).await;
+    let t2: serde_json::Value = t2.json().await.unwrap();
+    let (access2, refresh2) = (
+        t2["access_token"].as_str().unwrap(),
+        t2["refresh_token"].as_str().unwrap(),
+    );
+    assert_eq!(userinfo_status(&app, access2).await, 200);
+    server_call(
+        &app,
+        "/oauth2/revoke",
+        &c,
+        &[("token", refresh2), ("token_type_hint", "refresh_token")],
+    )
+    .await;
+    assert_eq!(userinfo_status(&app, access2).await, 401);
+    let r = refresh_with(&app, &c, refresh2, None).await;
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["error"],
+        "invalid_grant"
+    );
+}
+
+#[tokio::test]
+async fn client_credentials_give_a_service_a_token_of_its_own() {
+    let app = TestApp::spawn().await;
+    let service = register(
+        &app,
+        ClientSpec {
+            client_credentials: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(service.grant_types.contains(&"client_credentials"));
+    let plain = client(&app, false, AccountLevel::Simplified).await;
+
+    let (status, t) = server_call(
+        &app,
+        "/oauth2/token",
+        &service,
+        &[("grant_type", "client_credentials"), ("scope", "snils")],
+    )
+    .await;
+    assert_eq!(status, 200, "{t}");
+    assert_eq!(t["scope"], "snils");
+    assert!(t.get("refresh_token").is_none() && t.get("id_token").is_none());
+    let access = t["access_token"].as_str().unwrap();
+    let (_, info) = server_call(&app, "/oauth2/introspect", &service, &[("token", access)]).await;
+    assert_eq!(info["active"], true);
+    assert!(info.get("sub").is_none(), "no person: {info}");
+    assert_eq!(
+        userinfo_status(&app, access).await,
+        401,
+        "no person to describe"
+    );
+
+    let (_, err) = server_call(
+        &app,
+        "/oauth2/token",
+        &service,
+        &[("grant_type", "client_credentials"), ("scope", "openid")],
+    )
+    .await;
+    assert_eq!(err["error"], "invalid_scope");
+    let (_, err) = server_call(
+        &app,
+        "/oauth2/token",
+        &plain,
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    assert_eq!(err["error"], "unauthorized_client");
+}
+
+fn es256_key() -> (jsonwebtoken::EncodingKey, serde_json::Value) {
+    use aws_lc_rs::{
+        rand::SystemRandom,
+        signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair},
+    };
+    let pkcs8 =
+        EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
+            .unwrap();
+    let key = jsonwebtoken::EncodingKey::from_ec_der(pkcs8.as_ref());
+    let mut jwk =
+        jsonwebtoken::jwk::Jwk::from_encoding_key(&key, jsonwebtoken::Algorithm::ES256).unwrap();
+    jwk.common.key_id = Some("service-key-1".into());
+    (key, serde_json::json!({ "keys": [jwk] }))
+}
+
+fn assertion(
+    key: &jsonwebtoken::EncodingKey,
+    client_id: &str,
+    aud: &str,
+    exp_in: i64,
+    jti: &str,
+) -> String {
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+    header.kid = Some("service-key-1".into());
+    let now = uslugi_testkit::now_secs();
+    jsonwebtoken::encode(
+        &header,
+        &serde_json::json!({ "iss": client_id, "sub": client_id, "aud": aud, "iat": now, "exp": now + exp_in, "jti": jti }),
+        key,
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn private_key_jwt_clients_sign_in_with_their_key_and_get_es256_id_tokens() {
+    let app = TestApp::spawn().await;
+    let (key, jwks) = es256_key();
+    let c = register(
+        &app,
+        ClientSpec {
+            jwks: Some(jwks.to_string()),
+            id_token_alg: "ES256".into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(c.client_secret.is_none());
+    assert_eq!(c.token_endpoint_auth_method, "private_key_jwt");
+    app.register_by_phone("Смирнова", "Анна", "+79120001206")
+        .await;
+    let token_url = format!(
+        "{}/oauth2/token",
+        app.state.config.public_url.trim_end_matches('/')
+    );
+    let exchange_with = |code: String, assertion: String| {
+        let url = app.url("/oauth2/token");
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .form(&[
+                    ("grant_type", "authorization_code"),
+                    ("code", &code),
+                    ("redirect_uri", CB),
+                    ("code_verifier", VERIFIER),
+                    (
+                        "client_assertion_type",
+                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                    ),
+                    ("client_assertion", &assertion),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let new_code = || async {
+        let r = app.get(&authorize_url(&c, "")).await;
+        let back = if r.status() == 303 {
+            TestApp::location(&r)
+        } else {
+            consent(&app, "allow").await
+        };
+        query_param(&back, "code").unwrap()
+    };
+
+    // Refusals first, each with a fresh code so that only the assertion is wrong.
+    let (other_key, _) = es256_key();
+    for (why, bad) in [
+        (
+            "foreign key",
+            assertion(&other_key, &c.client_id, &token_url, 60, "j-1"),
+        ),
+        (
+            "wrong audience",
+            assertion(
+                &key,
+                &c.client_id,
+                "https://elsewhere.example/token",
+                60,
+                "j-2",
+            ),
+        ),
+        (
+            "expired",
+            assertion(&key, &c.client_id, &token_url, -120, "j-3"),
+        ),
+        (
+            "too long-lived",
+            assertion(&key, &c.client_id, &token_url, 3600, "j-4"),
+        ),
+        ("garbage", "not.a.jwt".into()),
+    ] {
+        let r = exchange_with(new_code().await, bad).await;
+        assert_eq!(r.status(), 401, "{why}");
+        assert_eq!(
+            r.json::<serde_json::Value>().await.unwrap()["error"],
+            "invalid_client",
+            "{why}"
+        );
+    }
+    // A secret is no way in for a key client.
+    let code = new_code().await;
+    let with_secret = Registered {
+        client_secret: Some("guess".into()),
+        ..c.clone()
+    };
+    assert_eq!(
+        exchange(&app, &with_secret, &code, VERIFIER).await.status(),
+        401
+    );
+
+    let good = assertion(&key, &c.client_id, &token_url, 60, "j-ok");
+    let r = exchange_with(new_code().await, good.clone()).await;
+    let status = r.status();
+    let t: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(status, 200, "{t}");
+    let id_token = t["id_token"].as_str().unwrap();
+    let header = jsonwebtoken::decode_header(id_token).unwrap();
+    assert_eq!(header.alg, jsonwebtoken::Algorithm::ES256);
+    let jwks: JwkSet = app.get("/oauth2/jwks").await.json().await.unwrap();
+    let key = DecodingKey::from_jwk(jwks.find(header.kid.as_deref().unwrap()).unwrap()).unwrap();
+    let mut v = Validation::new(jsonwebtoken::Algorithm::ES256);
+    v.set_audience(&[&c.client_id]);
+    assert!(jsonwebtoken::decode::<serde_json::Value>(id_token, &key, &v).is_ok());
+    // The same assertion twice: a replay.
+    let r = exchange_with(new_code().await, good).await;
+    assert_eq!(r.status(), 401);
+}
+
+#[tokio::test]
+async fn a_service_signs_the_person_out_of_the_portal() {
+    let app = TestApp::spawn().await;
+    const BYE: &str = "https://service.example.ru/bye";
+    let c = register(
+        &app,
+        ClientSpec {
+            post_logout_redirect_uris: vec![BYE.into()],
+            ..Default::default()
+        },
+    )
+    .await;
+    app.register_by_phone("Смирнова", "Анна", "+79120001207")
+        .await;
+    let id_token = tokens_for(&app, &c).await["id_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let logout = |extra: String| {
+        format!(
+            "/oauth2/logout?post_logout_redirect_uri={}&state=s-9{extra}",
+            urlencode(BYE)
+        )
+    };
+    // Refusals: an address not registered, a forged hint.
+    let r = app
+        .get(&logout(format!("&id_token_hint={id_token}")).replace("bye", "elsewhere"))
+        .await;
+    assert_eq!(r.status(), 400);
+    let mut forged = id_token.clone();
+    forged.replace_range(forged.len() - 6.., "AAAAAA");
+    let r = app.get(&logout(format!("&id_token_hint={forged}"))).await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(app.get("/cabinet").await.status(), 200, "still signed in");
+
+    // With a valid hint: signed out at once and sent back.
+    let r = app.get(&logout(format!("&id_token_hint={id_token}"))).await;
+    assert_eq!(TestApp::location(&r), format!("{BYE}?state=s-9"));
+    assert_eq!(TestApp::location(&app.get("/cabinet").await), "/login");
+
+    // Without a hint the person is asked first.
+    app.password_step("+79120001207").await;
+    let (status, page) = app
+        .get_text(&logout(format!("&client_id={}", c.client_id)))
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Выйти из портала?") && page.contains("Сервис «Электронный дневник» просит"),
+        "{page}"
+    );
+    assert_eq!(app.get("/cabinet").await.status(), 200, "not yet");
+    let csrf = hidden_value(&page, "csrf_token").unwrap();
+    let r = app
+        .post_form(
+            "/oauth2/logout",
+            &[
+                ("csrf_token", &csrf),
+                ("client_id", &c.client_id),
+                ("post_logout_redirect_uri", BYE),
+                ("state", "s-9"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("url=https://service.example.ru/bye?state=s-9")
+    );
+    assert_eq!(TestApp::location(&app.get("/cabinet").await), "/login");
+}
+
+#[tokio::test]
+async fn withdrawing_access_in_the_cabinet_ends_the_services_tokens() {
+    let app = TestApp::spawn().await;
+    let c = client(&app, false, AccountLevel::Simplified).await;
+    app.register_by_phone("Смирнова", "Анна", "+79120001208")
+        .await;
+    let (_, page) = app.get_text("/security/apps").await;
+    assert!(page.contains("Вы пока не разрешали"), "{page}");
+    let t = tokens_for(&app, &c).await;
+    let access = t["access_token"].as_str().unwrap();
+
+    let (_, page) = app.get_text("/security/apps").await;
+    assert!(
+        page.contains("<h2>Электронный дневник</h2>") && page.contains("<li>ФИО</li>"),
+        "{page}"
+    );
+    let csrf = hidden_value(&page, "csrf_token").unwrap();
+    for _ in 0..2 {
+        let r = app
+            .post_form(
+                "/security/apps/withdraw",
+                &[("csrf_token", &csrf), ("client_id", &c.client_id)],
+            )
+            .await;
+        assert_eq!(TestApp::location(&r), "/security/apps");
+    }
+    let (_, page) = app.get_text("/security/apps").await;
+    assert!(page.contains("Разрешение отозвано") && !page.contains("<h2>Электронный дневник</h2>"));
+    assert_eq!(userinfo_status(&app, access).await, 401);
+    let r = refresh_with(&app, &c, t["refresh_token"].as_str().unwrap(), None).await;
+    assert_eq!(r.status(), 400);
+    // The next sign-in through the service asks again.
+    assert_eq!(app.get(&authorize_url(&c, "")).await.status(), 200);
+    // The journal has one withdrawal.
+    use sea_orm::{ConnectionTrait, Statement};
+    let rows = app
+        .db()
+        .query_all_raw(Statement::from_string(
+            app.db().get_database_backend(),
+            "SELECT id FROM account_journal WHERE event = 'oauth.consent_withdrawn'",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1, "a repeated form acts once");
 }

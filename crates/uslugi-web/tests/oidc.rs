@@ -124,6 +124,7 @@ async fn client_secrets_are_stored_only_as_keyed_hashes() {
         scopes: scopes.into_iter().map(String::from).collect(),
         public: false,
         pairwise: false,
+        ..Default::default()
     };
     let c = clients::register(
         app.db(),

@@ -64,6 +64,19 @@ enum ClientsCommand {
         /// Give this client pairwise subject identifiers.
         #[arg(long)]
         pairwise: bool,
+        /// The client's public keys as a JSON Web Key Set (the JSON, or @file): it then
+        /// authenticates with private_key_jwt and gets no secret.
+        #[arg(long)]
+        jwks: Option<String>,
+        /// Algorithm of its ID tokens: RS256 or ES256.
+        #[arg(long, default_value = "RS256")]
+        id_token_alg: String,
+        /// An exact address to return people to after logout (repeat for several).
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Vec<String>,
+        /// Allow the client_credentials grant (the service acting for itself).
+        #[arg(long)]
+        client_credentials: bool,
     },
 }
 
@@ -285,7 +298,18 @@ async fn admin(config: Config, command: Admin) -> anyhow::Result<()> {
             scopes,
             public,
             pairwise,
+            jwks,
+            id_token_alg,
+            post_logout_redirect_uris,
+            client_credentials,
         }) => {
+            let jwks = match jwks {
+                Some(path) if path.starts_with('@') => Some(
+                    std::fs::read_to_string(&path[1..])
+                        .with_context(|| format!("cannot read {}", &path[1..]))?,
+                ),
+                other => other,
+            };
             let min_level: uslugi_domain::AccountLevel = min_level.parse().map_err(|_| {
                 anyhow::anyhow!("--min-level must be simplified, standard or confirmed")
             })?;
@@ -305,6 +329,10 @@ async fn admin(config: Config, command: Admin) -> anyhow::Result<()> {
                     scopes,
                     public,
                     pairwise,
+                    jwks,
+                    id_token_alg,
+                    post_logout_redirect_uris,
+                    client_credentials,
                 },
             )
             .await?;

@@ -269,6 +269,62 @@ async fn admin_registers_clients_and_rotates_keys() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("must be https"));
 
+    // A client with keys (private_key_jwt) from a file: no secret; a private key is refused.
+    let public_jwk = serde_json::json!({ "keys": [{ "kty": "EC", "crv": "P-256", "kid": "k1",
+        "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+        "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0" }] });
+    std::fs::write(dir.join("jwks.json"), public_jwk.to_string()).unwrap();
+    let out = command(&dir, &db)
+        .args([
+            "admin",
+            "clients",
+            "add",
+            "--name",
+            "Реестр",
+            "--redirect-uri",
+            "https://registry.example.ru/cb",
+            "--jwks",
+            "@jwks.json",
+            "--id-token-alg",
+            "ES256",
+            "--client-credentials",
+            "--post-logout-redirect-uri",
+            "https://registry.example.ru/bye",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let client: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(client.get("client_secret").is_none());
+    assert_eq!(client["token_endpoint_auth_method"], "private_key_jwt");
+    assert_eq!(client["id_token_signed_response_alg"], "ES256");
+    assert_eq!(
+        client["grant_types"],
+        serde_json::json!(["authorization_code", "refresh_token", "client_credentials"])
+    );
+    let mut private = public_jwk.clone();
+    private["keys"][0]["d"] = "jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI".into();
+    let out = command(&dir, &db)
+        .args([
+            "admin",
+            "clients",
+            "add",
+            "--name",
+            "Bad",
+            "--redirect-uri",
+            "https://registry.example.ru/cb",
+            "--jwks",
+            &private.to_string(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("private key"));
+
     let rotate = || {
         let out = command(&dir, &db)
             .args(["admin", "keys", "rotate"])

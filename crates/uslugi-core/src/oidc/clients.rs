@@ -20,6 +20,32 @@ pub struct ClientSpec {
     pub public: bool,
     /// Pairwise subject identifiers.
     pub pairwise: bool,
+    /// The client's public keys (a JSON Web Key Set): it authenticates with `private_key_jwt`
+    /// and gets no secret.
+    pub jwks: Option<String>,
+    /// `RS256` (default) or `ES256`.
+    pub id_token_alg: String,
+    /// Exact addresses it may send people to after logout.
+    pub post_logout_redirect_uris: Vec<String>,
+    /// May use the `client_credentials` grant (confidential clients only).
+    pub client_credentials: bool,
+}
+
+impl Default for ClientSpec {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            redirect_uris: Vec::new(),
+            min_level: AccountLevel::Simplified,
+            scopes: Vec::new(),
+            public: false,
+            pairwise: false,
+            jwks: None,
+            id_token_alg: "RS256".into(),
+            post_logout_redirect_uris: Vec::new(),
+            client_credentials: false,
+        }
+    }
 }
 
 /// A registration's answer: the secret is shown once and stored only as a keyed hash.
@@ -40,6 +66,14 @@ pub struct Registered {
     pub min_level: &'static str,
     /// Public or confidential.
     pub public: bool,
+    /// `client_secret_basic` (or `_post`), `private_key_jwt` or `none`.
+    pub token_endpoint_auth_method: &'static str,
+    /// The ID token's algorithm.
+    pub id_token_signed_response_alg: String,
+    /// Where people may be sent after logout.
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Grants it may use.
+    pub grant_types: Vec<&'static str>,
 }
 
 /// Refusals of a registration, in the administrator's terms.
@@ -80,7 +114,11 @@ pub async fn register(db: &Db, keys: &Keys, spec: ClientSpec) -> Result<Register
             "at least one --redirect-uri is needed".into(),
         ));
     }
-    for uri in &spec.redirect_uris {
+    for uri in spec
+        .redirect_uris
+        .iter()
+        .chain(&spec.post_logout_redirect_uris)
+    {
         let ok = (uri.starts_with("https://")
             || uri.starts_with("http://localhost")
             || uri.starts_with("http://127.0.0.1"))
@@ -98,11 +136,33 @@ pub async fn register(db: &Db, keys: &Keys, spec: ClientSpec) -> Result<Register
     if let Some(bad) = scopes.iter().find(|s| !super::SCOPES.contains(&s.as_str())) {
         return Err(ClientError::Invalid(format!("unknown scope {bad}")));
     }
+    if !matches!(spec.id_token_alg.as_str(), "RS256" | "ES256") {
+        return Err(ClientError::Invalid(
+            "--id-token-alg must be RS256 or ES256".into(),
+        ));
+    }
+    if spec.public && (spec.jwks.is_some() || spec.client_credentials) {
+        return Err(ClientError::Invalid(
+            "a public client has no keys and cannot use client_credentials".into(),
+        ));
+    }
+    let jwks = spec.jwks.as_deref().map(check_jwks).transpose()?;
     let client_id = random_token(16)?;
-    let secret = if spec.public {
+    let secret = if spec.public || jwks.is_some() {
         None
     } else {
         Some(random_token(32)?)
+    };
+    let mut grant_types = vec!["authorization_code", "refresh_token"];
+    if spec.client_credentials {
+        grant_types.push("client_credentials");
+    }
+    let auth_method = if spec.public {
+        "none"
+    } else if jwks.is_some() {
+        "private_key_jwt"
+    } else {
+        "client_secret_basic"
     };
     store::insert_client(
         db,
@@ -116,6 +176,11 @@ pub async fn register(db: &Db, keys: &Keys, spec: ClientSpec) -> Result<Register
             min_level: spec.min_level.as_str().to_owned(),
             public: spec.public,
             pairwise: spec.pairwise,
+            jwks,
+            id_token_alg: spec.id_token_alg.clone(),
+            post_logout_redirect_uris: serde_json::to_string(&spec.post_logout_redirect_uris)
+                .map_err(|e| ClientError::Invalid(e.to_string()))?,
+            client_credentials: spec.client_credentials,
         },
         now_ms(),
     )
@@ -128,5 +193,31 @@ pub async fn register(db: &Db, keys: &Keys, spec: ClientSpec) -> Result<Register
         scopes,
         min_level: spec.min_level.as_str(),
         public: spec.public,
+        token_endpoint_auth_method: auth_method,
+        id_token_signed_response_alg: spec.id_token_alg,
+        post_logout_redirect_uris: spec.post_logout_redirect_uris,
+        grant_types,
     })
+}
+
+/// Checks a client's key set: public signing keys only, each usable; returns it compacted.
+fn check_jwks(text: &str) -> Result<String, ClientError> {
+    let bad = |why: &str| ClientError::Invalid(format!("--jwks: {why}"));
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|_| bad("not a JSON Web Key Set"))?;
+    let keys = value["keys"]
+        .as_array()
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| bad("no keys"))?;
+    if keys.iter().any(|k| k.get("d").is_some()) {
+        return Err(bad(
+            "a private key was given; register only the public part",
+        ));
+    }
+    let set: jsonwebtoken::jwk::JwkSet =
+        serde_json::from_value(value.clone()).map_err(|e| bad(&e.to_string()))?;
+    for k in &set.keys {
+        jsonwebtoken::DecodingKey::from_jwk(k).map_err(|e| bad(&e.to_string()))?;
+    }
+    Ok(value.to_string())
 }

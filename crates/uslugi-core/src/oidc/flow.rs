@@ -158,13 +158,13 @@ pub fn consent_covers(granted: &str, asked: &[String]) -> bool {
     asked.iter().all(|s| granted.contains(&s.as_str()))
 }
 
-fn random(bytes: usize) -> Result<String, crate::CryptoError> {
+pub(super) fn random(bytes: usize) -> Result<String, crate::CryptoError> {
     let mut b = vec![0u8; bytes];
     getrandom::fill(&mut b).map_err(|e| crate::CryptoError::Invalid(e.to_string()))?;
     Ok(URL_SAFE_NO_PAD.encode(b))
 }
 
-fn hash_of(ctx: Ctx<'_>, kind: &str, secret: &str) -> String {
+pub(super) fn hash_of(ctx: Ctx<'_>, kind: &str, secret: &str) -> String {
     ctx.keys.blind_index().compute(kind, secret)
 }
 
@@ -258,6 +258,9 @@ pub enum TokenError {
     /// `unsupported_grant_type`.
     #[error("unsupported_grant_type")]
     UnsupportedGrantType,
+    /// `invalid_scope`.
+    #[error("invalid_scope: {0}")]
+    InvalidScope(String),
     /// Anything internal.
     #[error("server_error: {0}")]
     Internal(String),
@@ -272,47 +275,17 @@ impl TokenError {
             TokenError::InvalidGrant(_) => "invalid_grant",
             TokenError::UnauthorizedClient(_) => "unauthorized_client",
             TokenError::UnsupportedGrantType => "unsupported_grant_type",
+            TokenError::InvalidScope(_) => "invalid_scope",
             TokenError::Internal(_) => "server_error",
         }
     }
 }
 
-fn internal(e: impl std::fmt::Display) -> TokenError {
+pub(super) fn internal(e: impl std::fmt::Display) -> TokenError {
     TokenError::Internal(e.to_string())
 }
 
-/// How the client authenticated at the token endpoint.
-#[derive(Debug, Clone, Default)]
-pub struct ClientAuth {
-    /// From Basic or the form.
-    pub client_id: Option<String>,
-    /// From Basic or the form.
-    pub client_secret: Option<String>,
-}
-
-/// Checks the client's credentials; returns the client.
-pub async fn authenticate_client(
-    ctx: Ctx<'_>,
-    auth: &ClientAuth,
-) -> Result<store::ClientRow, TokenError> {
-    let id = auth.client_id.as_deref().ok_or(TokenError::InvalidClient)?;
-    let client = store::find_client(ctx.db, id)
-        .await
-        .map_err(internal)?
-        .ok_or(TokenError::InvalidClient)?;
-    match (&client.secret_hash, &auth.client_secret) {
-        (None, None) if client.public => Ok(client),
-        (Some(stored), Some(given)) => {
-            let h = super::clients::secret_hash(ctx.keys, id, given);
-            if bool::from(h.as_bytes().ct_eq(stored.as_bytes())) {
-                Ok(client)
-            } else {
-                Err(TokenError::InvalidClient)
-            }
-        }
-        _ => Err(TokenError::InvalidClient),
-    }
-}
+pub use super::client_auth::{ClientAuth, authenticate_client};
 
 /// A token response (RFC 6749 §5.1).
 #[derive(Debug, Clone, Serialize)]
@@ -334,7 +307,7 @@ pub struct Tokens {
 }
 
 /// The `sub` a client sees: the account id, or a pairwise id for pairwise clients.
-fn subject(ctx: Ctx<'_>, client: &store::ClientRow, account_id: Uuid) -> String {
+pub(super) fn subject(ctx: Ctx<'_>, client: &store::ClientRow, account_id: Uuid) -> String {
     if client.pairwise {
         hash_of(
             ctx,
@@ -416,10 +389,16 @@ pub async fn exchange_code(
     )
     .await?;
     let ttl = super::TOKEN_TTL_SECS;
-    let key = super::keys::signing_key(ctx.db, ctx.keys, Algorithm::RS256)
+    // Each client gets ID tokens in the algorithm it registered with.
+    let alg = if client.id_token_alg == "ES256" {
+        Algorithm::ES256
+    } else {
+        Algorithm::RS256
+    };
+    let key = super::keys::signing_key(ctx.db, ctx.keys, alg)
         .await
         .map_err(internal)?;
-    let mut header = Header::new(Algorithm::RS256);
+    let mut header = Header::new(alg);
     header.kid = Some(key.kid.clone());
     let iat = now / 1000;
     let mut claims = json!({
@@ -505,17 +484,38 @@ pub async fn refresh(
         ));
     }
     let family = row.code_hash.clone().unwrap_or_else(|| hash.clone());
-    if row.revoked_at.is_some()
-        || !store::revoke_token(ctx.db, &hash, now)
-            .await
-            .map_err(internal)?
-    {
+    let reused = || async {
         store::revoke_from_code(ctx.db, &family, now)
             .await
             .map_err(internal)?;
-        return Err(TokenError::InvalidGrant(
+        Err(TokenError::InvalidGrant(
             "the refresh token was used already".into(),
-        ));
+        ))
+    };
+    if row.revoked_at.is_some() {
+        return reused().await;
+    }
+    // A narrower scope may be asked for, never a wider one; checked before the token is used
+    // up, so that a bad request does not burn it.
+    let scopes = match scope {
+        Some(asked) => {
+            let had: Vec<&str> = row.scopes.split(' ').collect();
+            let asked: Vec<&str> = asked.split(' ').filter(|s| !s.is_empty()).collect();
+            if let Some(bad) = asked.iter().find(|s| !had.contains(s)) {
+                return Err(TokenError::InvalidScope(format!(
+                    "scope {bad} was not granted"
+                )));
+            }
+            asked.join(" ")
+        }
+        None => row.scopes.clone(),
+    };
+    // Two requests racing with one token: only one wins the update; the other is a reuse.
+    if !store::revoke_token(ctx.db, &hash, now)
+        .await
+        .map_err(internal)?
+    {
+        return reused().await;
     }
     if row.expires_at <= now {
         return Err(TokenError::InvalidGrant(
@@ -525,20 +525,6 @@ pub async fn refresh(
     let account_id = row
         .account_id
         .ok_or_else(|| TokenError::InvalidGrant("the token belongs to no person".into()))?;
-    // A narrower scope may be asked for, never a wider one.
-    let scopes = match scope {
-        Some(asked) => {
-            let had: Vec<&str> = row.scopes.split(' ').collect();
-            let asked: Vec<&str> = asked.split(' ').filter(|s| !s.is_empty()).collect();
-            if let Some(bad) = asked.iter().find(|s| !had.contains(s)) {
-                return Err(TokenError::InvalidRequest(format!(
-                    "scope {bad} was not granted"
-                )));
-            }
-            asked.join(" ")
-        }
-        None => row.scopes.clone(),
-    };
     let (access, refresh) =
         issue_pair(ctx, &client.client_id, account_id, &scopes, &family, now).await?;
     Ok(Tokens {

@@ -4,9 +4,13 @@
 //! rotated by `uslugi admin keys rotate`), the registered client services (`uslugi admin clients
 //! add`) and the discovery document. The issuer is the configured public URL.
 
+pub mod apps;
+pub mod client_auth;
 pub mod clients;
 pub mod flow;
 pub mod keys;
+pub mod logout;
+pub mod tokens;
 
 use serde_json::{Value, json};
 
@@ -57,6 +61,9 @@ pub fn discovery(config: &Config) -> Value {
         "id_token_signing_alg_values_supported": ["RS256", "ES256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
         "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_signing_alg_values_supported": ["RS256", "PS256", "ES256"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "name", "family_name", "given_name", "middle_name", "birthdate", "gender", "email", "email_verified", "phone_number", "phone_number_verified", "snils", "inn", "level"],
         "ui_locales_supported": ["ru"],
     })

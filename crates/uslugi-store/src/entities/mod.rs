@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod known_devices;
 pub mod login_attempts;
 pub mod notifications;
+pub mod oauth_assertions;
 pub mod oauth_clients;
 pub mod oauth_codes;
 pub mod oauth_consents;

@@ -16,6 +16,10 @@ pub struct Model {
     pub public: bool,
     pub pairwise: bool,
     pub created_at: i64,
+    pub jwks: Option<String>,
+    pub id_token_alg: String,
+    pub post_logout_redirect_uris: String,
+    pub client_credentials: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,6 +15,7 @@ mod m0008_second_factors;
 mod m0009_notifications;
 mod m0010_oidc;
 mod m0011_oauth_grants;
+mod m0012_oauth_clients_more;
 
 /// Runs the migrations in order.
 #[derive(Debug)]
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_notifications::Migration),
             Box::new(m0010_oidc::Migration),
             Box::new(m0011_oauth_grants::Migration),
+            Box::new(m0012_oauth_clients_more::Migration),
         ]
     }
 }

@@ -73,7 +73,10 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     }
     // Called by services' servers, which authenticate themselves (client credentials, bearer
     // tokens) and carry no cookies: there is no session to ride on.
-    if matches!(req.uri().path(), "/oauth2/token" | "/oauth2/userinfo") {
+    if matches!(
+        req.uri().path(),
+        "/oauth2/token" | "/oauth2/userinfo" | "/oauth2/revoke" | "/oauth2/introspect"
+    ) {
         return next.run(req).await;
     }
     if let Err(e) = same_origin(&state, req.headers()) {

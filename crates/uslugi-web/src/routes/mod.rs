@@ -10,6 +10,7 @@ pub mod login;
 pub mod lost_factor;
 pub mod notifications;
 pub mod oauth;
+pub mod oauth_logout;
 pub mod oidc;
 pub mod ops;
 pub mod pages;
@@ -17,6 +18,7 @@ pub mod profile;
 pub mod recovery;
 pub mod registration;
 pub mod security;
+pub mod security_apps;
 pub mod security_factors;
 pub mod support;
 
@@ -134,6 +136,8 @@ pub fn router(state: AppState) -> Router {
             get(security_factors::deactivate_get).post(security_factors::deactivate_post),
         )
         .route("/security/sessions/end-others", post(security::end_others))
+        .route("/security/apps", get(security_apps::get))
+        .route("/security/apps/withdraw", post(security_apps::withdraw))
         .route(
             "/security/password",
             get(security::password_get).post(security::password_post),
@@ -164,6 +168,12 @@ pub fn router(state: AppState) -> Router {
         .route("/oauth2/authorize/continue", get(oauth::resume))
         .route("/oauth2/authorize/consent", post(oauth::consent))
         .route("/oauth2/token", post(oauth::token))
+        .route("/oauth2/revoke", post(oauth::revoke))
+        .route("/oauth2/introspect", post(oauth::introspect))
+        .route(
+            "/oauth2/logout",
+            get(oauth_logout::get).post(oauth_logout::post),
+        )
         .route(
             "/oauth2/userinfo",
             get(oauth::userinfo).post(oauth::userinfo),

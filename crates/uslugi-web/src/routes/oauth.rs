@@ -29,7 +29,7 @@ use crate::{
 pub const REQUEST: &str = "oidc_request";
 
 /// What each scope shares, in the consent screen's words.
-fn scope_label(scope: &str) -> Option<&'static str> {
+pub(crate) fn scope_label(scope: &str) -> Option<&'static str> {
     Some(match scope {
         "profile" => "ФИО, дата рождения, пол",
         "fullname" => "ФИО",
@@ -48,14 +48,14 @@ fn scope_label(scope: &str) -> Option<&'static str> {
 
 #[derive(Debug, Template)]
 #[template(path = "oauth/message.html")]
-struct MessagePage {
+pub(crate) struct MessagePage {
     layout: Layout,
     heading: String,
     text: String,
     link: Option<(String, String)>,
 }
 
-fn message(
+pub(crate) fn message(
     state: &AppState,
     status: StatusCode,
     heading: &str,
@@ -78,7 +78,11 @@ struct ReturnPage {
     url: String,
 }
 
-fn back_to_service(state: &AppState, client_name: &str, url: String) -> Result<Response, AppError> {
+pub(crate) fn back_to_service(
+    state: &AppState,
+    client_name: &str,
+    url: String,
+) -> Result<Response, AppError> {
     let page = ReturnPage {
         layout: Layout::new(state, "Возвращаем вас в сервис"),
         client_name: client_name.into(),
@@ -255,14 +259,14 @@ fn token_error(e: TokenError) -> Response {
         }
         _ => StatusCode::BAD_REQUEST,
     };
-    let mut resp = (
-        status,
-        axum::Json(serde_json::json!({ "error": e.code(), "error_description": e.to_string() })),
-    )
-        .into_response();
-    resp.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
+    let mut resp = no_store(
+        (
+            status,
+            axum::Json(
+                serde_json::json!({ "error": e.code(), "error_description": e.to_string() }),
+            ),
+        )
+            .into_response(),
     );
     if status == StatusCode::UNAUTHORIZED {
         resp.headers_mut().insert(
@@ -293,15 +297,82 @@ fn client_auth(headers: &HeaderMap, form: &HashMap<String, String>) -> ClientAut
             s.split_once(':')
                 .map(|(i, p)| (form_decode(i), form_decode(p)))
         });
+    let assertion = form.get("client_assertion").cloned();
+    let assertion_type = form.get("client_assertion_type").cloned();
     match basic {
         Some((id, secret)) => ClientAuth {
             client_id: Some(id),
             client_secret: Some(secret),
+            assertion,
+            assertion_type,
         },
         None => ClientAuth {
             client_id: form.get("client_id").cloned(),
             client_secret: form.get("client_secret").cloned(),
+            assertion,
+            assertion_type,
         },
+    }
+}
+
+/// The form of a server-to-server endpoint, or the RFC error for a body that is not one.
+#[expect(clippy::result_large_err, reason = "the error is the response itself")]
+fn server_form(
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Result<HashMap<String, String>, Response> {
+    form.map(|Form(f)| f).map_err(|_| {
+        token_error(TokenError::InvalidRequest(
+            "the body must be application/x-www-form-urlencoded".into(),
+        ))
+    })
+}
+
+fn no_store(mut resp: Response) -> Response {
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    resp
+}
+
+/// `POST /oauth2/revoke` (RFC 7009) — registered services, for their own tokens.
+pub async fn revoke(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    let form = match server_form(form) {
+        Ok(f) => f,
+        Err(resp) => return resp,
+    };
+    let Some(token) = form.get("token") else {
+        return token_error(TokenError::InvalidRequest("token is missing".into()));
+    };
+    match uslugi_core::oidc::tokens::revoke(ctx(&state), &client_auth(&headers, &form), token).await
+    {
+        Ok(()) => no_store(StatusCode::OK.into_response()),
+        Err(e) => token_error(e),
+    }
+}
+
+/// `POST /oauth2/introspect` (RFC 7662) — registered services, for their own tokens.
+pub async fn introspect(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    let form = match server_form(form) {
+        Ok(f) => f,
+        Err(resp) => return resp,
+    };
+    let Some(token) = form.get("token") else {
+        return token_error(TokenError::InvalidRequest("token is missing".into()));
+    };
+    match uslugi_core::oidc::tokens::introspect(ctx(&state), &client_auth(&headers, &form), token)
+        .await
+    {
+        Ok(v) => no_store(axum::Json(v).into_response()),
+        Err(e) => token_error(e),
     }
 }
 
@@ -311,10 +382,9 @@ pub async fn token(
     headers: HeaderMap,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let Ok(Form(form)) = form else {
-        return token_error(TokenError::InvalidRequest(
-            "the body must be application/x-www-form-urlencoded".into(),
-        ));
+    let form = match server_form(form) {
+        Ok(f) => f,
+        Err(resp) => return resp,
     };
     let auth = client_auth(&headers, &form);
     let result = match form.get("grant_type").map(String::as_str) {
@@ -345,18 +415,19 @@ pub async fn token(
             )
             .await
         }
+        Some("client_credentials") => {
+            uslugi_core::oidc::tokens::client_credentials(
+                ctx(&state),
+                &auth,
+                form.get("scope").map(String::as_str),
+            )
+            .await
+        }
         Some(_) => Err(TokenError::UnsupportedGrantType),
         None => Err(TokenError::InvalidRequest("grant_type is missing".into())),
     };
     match result {
-        Ok(tokens) => {
-            let mut resp = axum::Json(tokens).into_response();
-            resp.headers_mut().insert(
-                header::CACHE_CONTROL,
-                header::HeaderValue::from_static("no-store"),
-            );
-            resp
-        }
+        Ok(tokens) => no_store(axum::Json(tokens).into_response()),
         Err(e) => token_error(e),
     }
 }
