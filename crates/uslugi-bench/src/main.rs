@@ -3,6 +3,8 @@
 //!
 //! `cargo run --release -p uslugi-bench -- [registrations] [concurrency]`
 //! `cargo run --release -p uslugi-bench -- scale <accounts> [logins] [concurrency]` (see `scale.rs`)
+//! `cargo run --release -p uslugi-bench -- tokens [exchanges] [concurrency] [RS256|ES256]` (see
+//! `tokens.rs`)
 //!
 //! 1. Registrations per second, end to end over HTTP on loopback: `POST /api/v1/registrations`
 //!    → the SMS goes through the outbox and the HTTP SMS gateway adapter to a receiver in this
@@ -106,9 +108,27 @@ async fn register(base: &str, codes: &Codes, n: usize) {
 }
 
 mod scale;
+mod tokens;
 
 #[tokio::main]
 async fn main() {
+    let argv: Vec<String> = std::env::args().collect();
+    match argv.get(1).map(String::as_str) {
+        Some("serve-for-bench") => {
+            tokens::serve(&argv[2], argv[3].parse().expect("port")).await;
+            return;
+        }
+        Some("tokens") => {
+            tokens::run(
+                argv.get(2).and_then(|a| a.parse().ok()).unwrap_or(2000),
+                argv.get(3).and_then(|a| a.parse().ok()).unwrap_or(32),
+                argv.get(4).map_or("RS256", String::as_str),
+            )
+            .await;
+            return;
+        }
+        _ => {}
+    }
     if std::env::args().nth(1).as_deref() == Some("scale") {
         let args: Vec<usize> = std::env::args()
             .skip(2)

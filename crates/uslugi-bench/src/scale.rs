@@ -196,3 +196,42 @@ pub async fn run(accounts: usize, logins: usize, concurrency: usize) {
     );
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// One account with an encrypted name and a confirmed phone (for benchmarks that need a person).
+pub async fn seed_one(
+    db: &uslugi_store::Db,
+    keys: &Keys,
+    passwords: &uslugi_core::passwords::Passwords,
+) -> uuid::Uuid {
+    let id = uuid::Uuid::now_v7();
+    let contact = uslugi_core::accounts::Contact::Phone(
+        uslugi_domain::Phone::parse(&phone(0)).expect("phone"),
+    );
+    insert_bulk(
+        db,
+        vec![NewAccount {
+            id,
+            level: "simplified".into(),
+            name: uslugi_core::accounts::encrypt_name(
+                keys,
+                &StoredName {
+                    last: "Иванова".into(),
+                    first: "Мария".into(),
+                    middle: None,
+                },
+            )
+            .expect("name"),
+            password_hash: passwords.hash(PASSWORD.to_owned()).await.expect("hash"),
+        }],
+        vec![NewContact {
+            account_id: id,
+            kind: "phone".into(),
+            value: uslugi_core::accounts::encrypt_contact(keys, &contact).expect("contact"),
+            value_blind: contact.blind(keys),
+        }],
+        uslugi_store::now_ms(),
+    )
+    .await
+    .expect("seed");
+    id
+}

@@ -233,9 +233,16 @@ pub async fn use_code(
 
 /// Stores a token (by its hash).
 pub async fn insert_token(db: &impl ConnectionTrait, token: TokenRow) -> Result<(), StoreError> {
+    insert_tokens(db, vec![token]).await
+}
+
+/// Stores tokens (by their hashes) in one statement.
+pub async fn insert_tokens(
+    db: &impl ConnectionTrait,
+    tokens: Vec<TokenRow>,
+) -> Result<(), StoreError> {
     use crate::entities::oauth_tokens;
-    let am: oauth_tokens::ActiveModel = token.into();
-    oauth_tokens::Entity::insert(am)
+    oauth_tokens::Entity::insert_many(tokens.into_iter().map(oauth_tokens::ActiveModel::from))
         .exec_without_returning(db)
         .await?;
     Ok(())

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 
-use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation, jwk::JwkSet};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, jwk::JwkSet};
 use uslugi_core::oidc::{self, clients, keys};
 use uslugi_testkit::TestApp;
 
@@ -49,8 +49,6 @@ async fn signed(app: &TestApp, alg: Algorithm) -> (String, String) {
     let key = keys::signing_key(&app.state.db, &app.state.keys, alg)
         .await
         .unwrap();
-    let mut header = Header::new(alg);
-    header.kid = Some(key.kid.clone());
     let claims = Claims {
         sub: "1".into(),
         aud: "client".into(),
@@ -58,7 +56,7 @@ async fn signed(app: &TestApp, alg: Algorithm) -> (String, String) {
         exp: uslugi_testkit::now_secs() + 600,
     };
     (
-        jsonwebtoken::encode(&header, &claims, &key.key).unwrap(),
+        key.sign(&serde_json::to_value(&claims).unwrap()).unwrap(),
         key.kid,
     )
 }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
-use jsonwebtoken::{Algorithm, Header};
+use jsonwebtoken::Algorithm;
 use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -339,16 +339,15 @@ pub async fn exchange_code(
             "the code was issued to another client".into(),
         ));
     }
-    if row.used_at.is_some()
-        || !store::use_code(ctx.db, &code_hash, now)
-            .await
-            .map_err(internal)?
-    {
-        // A replayed code: whoever holds it may be an attacker, so everything issued from it goes.
+    // A replayed code: whoever holds it may be an attacker, so everything issued from it goes.
+    let replayed = || async {
         store::revoke_from_code(ctx.db, &code_hash, now)
             .await
             .map_err(internal)?;
-        return Err(TokenError::InvalidGrant("the code was used already".into()));
+        Err(TokenError::InvalidGrant("the code was used already".into()))
+    };
+    if row.used_at.is_some() {
+        return replayed().await;
     }
     if row.expires_at <= now {
         return Err(TokenError::InvalidGrant("the code has expired".into()));
@@ -375,19 +374,23 @@ pub async fn exchange_code(
         }
         (None, None) => {}
     }
-    let account = accounts::load(ctx.db, ctx.keys, row.account_id)
+    let account = uslugi_store::accounts::find_account(ctx.db, row.account_id)
         .await
         .map_err(internal)?
         .ok_or_else(|| TokenError::InvalidGrant("the account is gone".into()))?;
-    let (access, refresh) = issue_pair(
+    let Some((access, refresh)) = issue_pair(
         ctx,
+        Spend::Code(&code_hash),
         &client.client_id,
         row.account_id,
         &row.scopes,
         &code_hash,
         now,
     )
-    .await?;
+    .await?
+    else {
+        return replayed().await;
+    };
     let ttl = super::TOKEN_TTL_SECS;
     // Each client gets ID tokens in the algorithm it registered with.
     let alg = if client.id_token_alg == "ES256" {
@@ -398,8 +401,6 @@ pub async fn exchange_code(
     let key = super::keys::signing_key(ctx.db, ctx.keys, alg)
         .await
         .map_err(internal)?;
-    let mut header = Header::new(alg);
-    header.kid = Some(key.kid.clone());
     let iat = now / 1000;
     let mut claims = json!({
         "iss": super::issuer(ctx.config),
@@ -408,13 +409,13 @@ pub async fn exchange_code(
         "iat": iat,
         "exp": iat + ttl,
         "auth_time": row.auth_time / 1000,
-        "level": account.level.as_str(),
+        "level": account.level,
         "at_hash": URL_SAFE_NO_PAD.encode(&Sha256::digest(access.as_bytes())[..16]),
     });
     if let Some(n) = &row.nonce {
         claims["nonce"] = json!(n);
     }
-    let id_token = jsonwebtoken::encode(&header, &claims, &key.key).map_err(internal)?;
+    let id_token = key.sign(&claims).map_err(internal)?;
     Ok(Tokens {
         access_token: access,
         token_type: "Bearer",
@@ -425,42 +426,58 @@ pub async fn exchange_code(
     })
 }
 
-/// Stores a new access and refresh token of one family (the code they descend from): a replayed
-/// code or a reused refresh token revokes the family.
+/// What a pair of tokens is issued for, used up in the same transaction.
+enum Spend<'a> {
+    /// An authorization code (by hash).
+    Code(&'a str),
+    /// A refresh token (by hash), replaced by the new one.
+    Refresh(&'a str),
+}
+
+/// Uses up the code or refresh token and stores a new access and refresh token of one family
+/// (the code they descend from), in one transaction — one commit per exchange. `Ok(None)` when
+/// the code or token was used meanwhile (a replay the caller answers by revoking the family).
 async fn issue_pair(
     ctx: Ctx<'_>,
+    spend: Spend<'_>,
     client_id: &str,
     account_id: Uuid,
     scopes: &str,
     family: &str,
     now: i64,
-) -> Result<(String, String), TokenError> {
+) -> Result<Option<(String, String)>, TokenError> {
     let access = random(32).map_err(internal)?;
     let refresh = random(32).map_err(internal)?;
     let txn = ctx.db.begin().await.map_err(internal)?;
-    for (token, kind, expires) in [
+    let won = match spend {
+        Spend::Code(hash) => store::use_code(&txn, hash, now).await,
+        Spend::Refresh(hash) => store::revoke_token(&txn, hash, now).await,
+    }
+    .map_err(internal)?;
+    if !won {
+        txn.rollback().await.map_err(internal)?;
+        return Ok(None);
+    }
+    let rows = [
         (&access, "access", now + super::TOKEN_TTL_SECS * 1000),
         (&refresh, "refresh", now + REFRESH_TTL_MS),
-    ] {
-        store::insert_token(
-            &txn,
-            store::TokenRow {
-                token_hash: hash_of(ctx, "oauth-token", token),
-                kind: kind.into(),
-                client_id: client_id.to_owned(),
-                account_id: Some(account_id),
-                scopes: scopes.to_owned(),
-                code_hash: Some(family.to_owned()),
-                expires_at: expires,
-                revoked_at: None,
-                created_at: now,
-            },
-        )
+    ]
+    .map(|(token, kind, expires)| store::TokenRow {
+        token_hash: hash_of(ctx, "oauth-token", token),
+        kind: kind.into(),
+        client_id: client_id.to_owned(),
+        account_id: Some(account_id),
+        scopes: scopes.to_owned(),
+        code_hash: Some(family.to_owned()),
+        expires_at: expires,
+        revoked_at: None,
+        created_at: now,
+    });
+    store::insert_tokens(&txn, rows.into())
         .await
         .map_err(internal)?;
-    }
     txn.commit().await.map_err(internal)?;
-    Ok((access, refresh))
+    Ok(Some((access, refresh)))
 }
 
 /// `grant_type=refresh_token`: the refresh token is replaced by a new one each time (rotation);
@@ -510,13 +527,6 @@ pub async fn refresh(
         }
         None => row.scopes.clone(),
     };
-    // Two requests racing with one token: only one wins the update; the other is a reuse.
-    if !store::revoke_token(ctx.db, &hash, now)
-        .await
-        .map_err(internal)?
-    {
-        return reused().await;
-    }
     if row.expires_at <= now {
         return Err(TokenError::InvalidGrant(
             "the refresh token has expired".into(),
@@ -525,8 +535,20 @@ pub async fn refresh(
     let account_id = row
         .account_id
         .ok_or_else(|| TokenError::InvalidGrant("the token belongs to no person".into()))?;
-    let (access, refresh) =
-        issue_pair(ctx, &client.client_id, account_id, &scopes, &family, now).await?;
+    // Two requests racing with one token: only one wins the update; the other is a reuse.
+    let Some((access, refresh)) = issue_pair(
+        ctx,
+        Spend::Refresh(&hash),
+        &client.client_id,
+        account_id,
+        &scopes,
+        &family,
+        now,
+    )
+    .await?
+    else {
+        return reused().await;
+    };
     Ok(Tokens {
         access_token: access,
         token_type: "Bearer",

@@ -2,13 +2,22 @@
 //! rotation adds a new pair and retires the old one, which stays in the JWKS until every token it
 //! signed has expired. Private keys are stored encrypted (PKCS#8).
 
+use std::{
+    collections::HashMap,
+    sync::{Arc, LazyLock, Mutex},
+    time::{Duration, Instant},
+};
+
 use aws_lc_rs::{
     encoding::AsDer,
     rand::SystemRandom,
     rsa::{KeyPair as RsaKeyPair, KeySize},
-    signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair},
+    signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, RSA_PKCS1_SHA256},
 };
-use base64::{Engine as _, engine::general_purpose::STANDARD};
+use base64::{
+    Engine as _,
+    engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD},
+};
 use jsonwebtoken::{Algorithm, EncodingKey, jwk::Jwk};
 use sea_orm::TransactionTrait;
 use serde_json::Value;
@@ -36,6 +45,47 @@ fn key_err(e: impl std::fmt::Display) -> KeyError {
     KeyError::Key(e.to_string())
 }
 
+/// A parsed private key. Parsing (and aws-lc's key validation) costs more than a signature, so
+/// each key is parsed once per process and kept by its `kid`, which never names another key.
+enum Signer {
+    Rsa(RsaKeyPair),
+    Ec(EcdsaKeyPair),
+}
+
+static SIGNERS: LazyLock<Mutex<HashMap<String, Arc<Signer>>>> = LazyLock::new(Mutex::default);
+
+/// The active key rows of a deployment (named by a value derived from its keys), read at most
+/// every `ACTIVE_TTL`: every token exchange needs them. A rotation in this process clears the
+/// entry; one made by `uslugi admin keys rotate` in another process is picked up within the TTL,
+/// and the retired key stays valid and published meanwhile.
+type ActiveCache = HashMap<String, (Instant, Vec<store::SigningKeyRow>)>;
+static ACTIVE: LazyLock<Mutex<ActiveCache>> = LazyLock::new(Mutex::default);
+const ACTIVE_TTL: Duration = Duration::from_secs(30);
+
+fn deployment(keys: &Keys) -> String {
+    keys.blind_index().compute("signing-key-cache", "")
+}
+
+fn forget_active(keys: &Keys) {
+    if let Ok(mut cache) = ACTIVE.lock() {
+        cache.remove(&deployment(keys));
+    }
+}
+
+async fn active_cached(db: &Db, keys: &Keys) -> Result<Vec<store::SigningKeyRow>, KeyError> {
+    let id = deployment(keys);
+    if let Some((at, rows)) = ACTIVE.lock().ok().and_then(|c| c.get(&id).cloned())
+        && at.elapsed() < ACTIVE_TTL
+    {
+        return Ok(rows);
+    }
+    let rows = store::active_keys(db).await?;
+    if let Ok(mut cache) = ACTIVE.lock() {
+        cache.insert(id, (Instant::now(), rows.clone()));
+    }
+    Ok(rows)
+}
+
 /// A key ready to sign.
 #[derive(Clone)]
 pub struct SigningKey {
@@ -43,8 +93,35 @@ pub struct SigningKey {
     pub kid: String,
     /// `RS256` or `ES256`.
     pub alg: Algorithm,
-    /// The private key.
-    pub key: EncodingKey,
+    signer: Arc<Signer>,
+}
+
+impl SigningKey {
+    /// A compact JWS (`header.claims.signature`) of `claims`, with `typ: JWT` and the `kid`.
+    pub fn sign(&self, claims: &Value) -> Result<String, KeyError> {
+        let header =
+            serde_json::json!({ "alg": alg_name(self.alg), "typ": "JWT", "kid": self.kid });
+        let mut out = URL_SAFE_NO_PAD.encode(header.to_string());
+        out.push('.');
+        out.push_str(&URL_SAFE_NO_PAD.encode(claims.to_string()));
+        let rng = SystemRandom::new();
+        let signature = match &*self.signer {
+            Signer::Rsa(kp) => {
+                let mut sig = vec![0u8; kp.public_modulus_len()];
+                kp.sign(&RSA_PKCS1_SHA256, &rng, out.as_bytes(), &mut sig)
+                    .map_err(key_err)?;
+                sig
+            }
+            Signer::Ec(kp) => kp
+                .sign(&rng, out.as_bytes())
+                .map_err(key_err)?
+                .as_ref()
+                .to_vec(),
+        };
+        out.push('.');
+        out.push_str(&URL_SAFE_NO_PAD.encode(signature));
+        Ok(out)
+    }
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -99,7 +176,8 @@ fn alg_name(alg: Algorithm) -> &'static str {
     }
 }
 
-fn load(keys: &Keys, row: &store::SigningKeyRow) -> Result<SigningKey, KeyError> {
+/// The public key to publish (JWKS), from the stored private key.
+fn public_jwk(keys: &Keys, row: &store::SigningKeyRow) -> Result<Jwk, KeyError> {
     let pem = keys.cipher().decrypt(PURPOSE, &row.private_key)?;
     let (alg, key) = match row.alg.as_str() {
         "RS256" => (
@@ -112,11 +190,54 @@ fn load(keys: &Keys, row: &store::SigningKeyRow) -> Result<SigningKey, KeyError>
         ),
         other => return Err(KeyError::Key(format!("unknown algorithm {other}"))),
     };
+    let mut jwk = Jwk::from_encoding_key(&key, alg).map_err(key_err)?;
+    jwk.common.key_id = Some(row.kid.clone());
+    jwk.common.public_key_use = Some(jsonwebtoken::jwk::PublicKeyUse::Signature);
+    Ok(jwk)
+}
+
+/// The signer of a stored key: from the process cache, or decrypted and parsed once.
+fn load(keys: &Keys, row: &store::SigningKeyRow) -> Result<SigningKey, KeyError> {
+    let alg = match row.alg.as_str() {
+        "RS256" => Algorithm::RS256,
+        "ES256" => Algorithm::ES256,
+        other => return Err(KeyError::Key(format!("unknown algorithm {other}"))),
+    };
+    let cached = SIGNERS
+        .lock()
+        .map_err(|_| KeyError::Key("signer cache poisoned".into()))?
+        .get(&row.kid)
+        .cloned();
+    let signer = match cached {
+        Some(s) => s,
+        None => {
+            let pem = keys.cipher().decrypt(PURPOSE, &row.private_key)?;
+            let der = pem_der(&pem)?;
+            let signer = Arc::new(match alg {
+                Algorithm::RS256 => Signer::Rsa(RsaKeyPair::from_pkcs8(&der).map_err(key_err)?),
+                _ => Signer::Ec(
+                    EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &der)
+                        .map_err(key_err)?,
+                ),
+            });
+            SIGNERS
+                .lock()
+                .map_err(|_| KeyError::Key("signer cache poisoned".into()))?
+                .insert(row.kid.clone(), signer.clone());
+            signer
+        }
+    };
     Ok(SigningKey {
         kid: row.kid.clone(),
         alg,
-        key,
+        signer,
     })
+}
+
+/// The DER inside a PEM block.
+fn pem_der(pem: &str) -> Result<Vec<u8>, KeyError> {
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    STANDARD.decode(body.trim()).map_err(key_err)
 }
 
 async fn add_pair(
@@ -138,7 +259,9 @@ pub async fn ensure(db: &Db, keys: &Keys) -> Result<(), KeyError> {
     if has("RS256") && has("ES256") {
         return Ok(());
     }
-    add_pair(db, keys, now_ms()).await
+    add_pair(db, keys, now_ms()).await?;
+    forget_active(keys);
+    Ok(())
 }
 
 /// Adds a new key pair and retires the older ones, which stay published for `TOKEN_TTL_SECS`
@@ -150,13 +273,14 @@ pub async fn rotate(db: &Db, keys: &Keys) -> Result<u64, KeyError> {
         store::retire_keys_before(&txn, now + 1, now + super::TOKEN_TTL_SECS * 1000, now).await?;
     add_pair(&txn, keys, now + 1).await?;
     txn.commit().await.map_err(uslugi_store::StoreError::from)?;
+    forget_active(keys);
     Ok(retired)
 }
 
 /// The active key for an algorithm.
 pub async fn signing_key(db: &Db, keys: &Keys, alg: Algorithm) -> Result<SigningKey, KeyError> {
     let find = |rows: Vec<store::SigningKeyRow>| rows.into_iter().find(|k| k.alg == alg_name(alg));
-    let row = match find(store::active_keys(db).await?) {
+    let row = match find(active_cached(db, keys).await?) {
         Some(row) => row,
         None => {
             // `serve` makes the keys at start; a portal embedded otherwise makes them here.
@@ -172,11 +296,7 @@ pub async fn signing_key(db: &Db, keys: &Keys, alg: Algorithm) -> Result<Signing
 pub async fn jwks(db: &Db, keys: &Keys) -> Result<Value, KeyError> {
     let mut list = Vec::new();
     for row in store::published_keys(db, now_ms()).await? {
-        let k = load(keys, &row)?;
-        let mut jwk = Jwk::from_encoding_key(&k.key, k.alg).map_err(key_err)?;
-        jwk.common.key_id = Some(k.kid.clone());
-        jwk.common.public_key_use = Some(jsonwebtoken::jwk::PublicKeyUse::Signature);
-        list.push(serde_json::to_value(&jwk).map_err(key_err)?);
+        list.push(serde_json::to_value(public_jwk(keys, &row)?).map_err(key_err)?);
     }
     Ok(serde_json::json!({ "keys": list }))
 }
