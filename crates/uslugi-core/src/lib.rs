@@ -9,6 +9,7 @@ pub mod contacts;
 pub mod crypto;
 pub mod deactivation;
 pub mod delivery;
+pub mod esia;
 pub mod factors;
 pub mod login;
 pub mod lost_factor;

@@ -107,6 +107,8 @@ pub struct NewClient {
     pub post_logout_redirect_uris: String,
     /// May use the `client_credentials` grant.
     pub client_credentials: bool,
+    /// PEM certificate for ESIA-style signed requests.
+    pub certificate: Option<String>,
 }
 
 /// Registers a client.
@@ -131,6 +133,7 @@ pub async fn insert_client(
         id_token_alg: Set(c.id_token_alg),
         post_logout_redirect_uris: Set(c.post_logout_redirect_uris),
         client_credentials: Set(c.client_credentials),
+        certificate: Set(c.certificate),
     })
     .exec_without_returning(db)
     .await?;

@@ -372,6 +372,18 @@ impl TestApp {
 
     /// Registers a person by phone through the pages and leaves them signed in.
     pub async fn register_by_phone(&self, last: &str, first: &str, phone_e164: &str) {
+        self.register_named(last, first, None, phone_e164).await;
+    }
+
+    /// Registers a person with a middle name (when they have one) by phone and leaves them
+    /// signed in.
+    pub async fn register_named(
+        &self,
+        last: &str,
+        first: &str,
+        middle: Option<&str>,
+        phone_e164: &str,
+    ) {
         let token = self.hidden_field("/register", "csrf_token").await;
         let r = self
             .post_form(
@@ -380,6 +392,7 @@ impl TestApp {
                     ("csrf_token", &token),
                     ("last_name", last),
                     ("first_name", first),
+                    ("middle_name", middle.unwrap_or_default()),
                     ("phone", phone_e164),
                 ],
             )

@@ -206,6 +206,7 @@ fn read_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 /// Paths that never need a session: no cookie is read and nothing is written.
 fn sessionless(path: &str) -> bool {
     path.starts_with("/assets/")
+        || path.starts_with("/rs/")
         || matches!(
             path,
             "/healthz"
@@ -216,6 +217,8 @@ fn sessionless(path: &str) -> bool {
                 | "/oauth2/token"
                 | "/oauth2/revoke"
                 | "/oauth2/introspect"
+                | "/aas/oauth2/te"
+                | "/aas/oauth2/v3/te"
                 | "/oauth2/userinfo"
         )
 }

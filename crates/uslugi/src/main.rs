@@ -36,7 +36,7 @@ enum Command {
 enum Admin {
     /// Client services that sign their users in through the portal.
     #[command(subcommand)]
-    Clients(ClientsCommand),
+    Clients(Box<ClientsCommand>),
     /// Token signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -77,6 +77,13 @@ enum ClientsCommand {
         /// Allow the client_credentials grant (the service acting for itself).
         #[arg(long)]
         client_credentials: bool,
+        /// The service's certificate (PEM or DER file) for ESIA-style requests signed with it
+        /// (`/aas/oauth2/…`); RSA or GOST R 34.10-2012.
+        #[arg(long)]
+        certificate: Option<std::path::PathBuf>,
+        /// Keep this client id (an ESIA integration's mnemonic) instead of a generated one.
+        #[arg(long)]
+        client_id: Option<String>,
     },
 }
 
@@ -291,18 +298,24 @@ async fn admin(config: Config, command: Admin) -> anyhow::Result<()> {
         .await
         .context("cannot apply migrations")?;
     match command {
-        Admin::Clients(ClientsCommand::Add {
-            name,
-            redirect_uris,
-            min_level,
-            scopes,
-            public,
-            pairwise,
-            jwks,
-            id_token_alg,
-            post_logout_redirect_uris,
-            client_credentials,
-        }) => {
+        Admin::Clients(command) => {
+            let ClientsCommand::Add {
+                name,
+                redirect_uris,
+                min_level,
+                scopes,
+                public,
+                pairwise,
+                jwks,
+                id_token_alg,
+                post_logout_redirect_uris,
+                client_credentials,
+                certificate,
+                client_id,
+            } = *command;
+            let certificate = certificate
+                .map(|p| std::fs::read(&p).with_context(|| format!("cannot read {}", p.display())))
+                .transpose()?;
             let jwks = match jwks {
                 Some(path) if path.starts_with('@') => Some(
                     std::fs::read_to_string(&path[1..])
@@ -333,6 +346,8 @@ async fn admin(config: Config, command: Admin) -> anyhow::Result<()> {
                     id_token_alg,
                     post_logout_redirect_uris,
                     client_credentials,
+                    certificate,
+                    client_id,
                 },
             )
             .await?;

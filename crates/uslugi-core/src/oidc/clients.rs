@@ -29,6 +29,11 @@ pub struct ClientSpec {
     pub post_logout_redirect_uris: Vec<String>,
     /// May use the `client_credentials` grant (confidential clients only).
     pub client_credentials: bool,
+    /// A certificate (PEM or DER) for ESIA-style requests signed by the client.
+    pub certificate: Option<Vec<u8>>,
+    /// The identifier to use instead of a generated one (ESIA integrations keep their
+    /// mnemonic).
+    pub client_id: Option<String>,
 }
 
 impl Default for ClientSpec {
@@ -44,6 +49,8 @@ impl Default for ClientSpec {
             id_token_alg: "RS256".into(),
             post_logout_redirect_uris: Vec::new(),
             client_credentials: false,
+            certificate: None,
+            client_id: None,
         }
     }
 }
@@ -74,6 +81,9 @@ pub struct Registered {
     pub post_logout_redirect_uris: Vec<String>,
     /// Grants it may use.
     pub grant_types: Vec<&'static str>,
+    /// `client_certificate_hash` of its registered certificate (hex Streebog-256).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate_hash: Option<String>,
 }
 
 /// Refusals of a registration, in the administrator's terms.
@@ -147,8 +157,36 @@ pub async fn register(db: &Db, keys: &Keys, spec: ClientSpec) -> Result<Register
         ));
     }
     let jwks = spec.jwks.as_deref().map(check_jwks).transpose()?;
-    let client_id = random_token(16)?;
-    let secret = if spec.public || jwks.is_some() {
+    let certificate = match &spec.certificate {
+        Some(bytes) => {
+            let cert = crate::esia::signature::parse_certificate(bytes)
+                .map_err(|e| ClientError::Invalid(format!("--certificate: {e}")))?;
+            Some(pem_certificate(&cert.der))
+        }
+        None => None,
+    };
+    let client_id = match &spec.client_id {
+        Some(id)
+            if !id.is_empty()
+                && id.len() <= 64
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+        {
+            if store::find_client(db, id).await?.is_some() {
+                return Err(ClientError::Invalid(format!("client id {id} is taken")));
+            }
+            id.clone()
+        }
+        Some(_) => {
+            return Err(ClientError::Invalid(
+                "--client-id: 1–64 letters, digits, - or _".into(),
+            ));
+        }
+        None => random_token(16)?,
+    };
+    // A client with keys or a certificate proves itself with them, not with a secret.
+    let secret = if spec.public || jwks.is_some() || certificate.is_some() {
         None
     } else {
         Some(random_token(32)?)
@@ -161,6 +199,8 @@ pub async fn register(db: &Db, keys: &Keys, spec: ClientSpec) -> Result<Register
         "none"
     } else if jwks.is_some() {
         "private_key_jwt"
+    } else if certificate.is_some() {
+        "esia_signed_request"
     } else {
         "client_secret_basic"
     };
@@ -181,6 +221,7 @@ pub async fn register(db: &Db, keys: &Keys, spec: ClientSpec) -> Result<Register
             post_logout_redirect_uris: serde_json::to_string(&spec.post_logout_redirect_uris)
                 .map_err(|e| ClientError::Invalid(e.to_string()))?,
             client_credentials: spec.client_credentials,
+            certificate: certificate.clone(),
         },
         now_ms(),
     )
@@ -197,7 +238,26 @@ pub async fn register(db: &Db, keys: &Keys, spec: ClientSpec) -> Result<Register
         id_token_signed_response_alg: spec.id_token_alg,
         post_logout_redirect_uris: spec.post_logout_redirect_uris,
         grant_types,
+        certificate_hash: spec
+            .certificate
+            .as_deref()
+            .and_then(|b| crate::esia::signature::parse_certificate(b).ok())
+            .map(|c| crate::esia::signature::certificate_hash(&c.der)),
     })
+}
+
+fn pem_certificate(der: &[u8]) -> String {
+    use base64::{Engine as _, engine::general_purpose::STANDARD};
+    let b64 = STANDARD.encode(der);
+    let lines: Vec<&str> = b64
+        .as_bytes()
+        .chunks(64)
+        .filter_map(|c| std::str::from_utf8(c).ok())
+        .collect();
+    format!(
+        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+        lines.join("\n")
+    )
 }
 
 /// Checks a client's key set: public signing keys only, each usable; returns it compacted.

@@ -328,6 +328,64 @@ pub async fn exchange_code(
     code_verifier: Option<&str>,
 ) -> Result<Tokens, TokenError> {
     let client = authenticate_client(ctx, auth).await?;
+    exchange_for(
+        ctx,
+        &client,
+        code,
+        redirect_uri,
+        code_verifier,
+        AccessFormat::Opaque,
+    )
+    .await
+}
+
+/// The form of access tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessFormat {
+    /// 256 random bits (OpenID Connect clients).
+    Opaque,
+    /// A signed JWT with ESIA's claims (`urn:esia:sbj_id`, …), which ESIA clients read.
+    Esia,
+}
+
+/// A new access token in the given form; the store keeps only its hash either way.
+async fn new_access(
+    ctx: Ctx<'_>,
+    format: AccessFormat,
+    client_id: &str,
+    account_id: Uuid,
+    scopes: &str,
+    now: i64,
+) -> Result<String, TokenError> {
+    if format == AccessFormat::Opaque {
+        return random(32).map_err(internal);
+    }
+    let key = super::keys::signing_key(ctx.db, ctx.keys, Algorithm::RS256)
+        .await
+        .map_err(internal)?;
+    let iat = now / 1000;
+    key.sign(&json!({
+        "iss": super::issuer(ctx.config),
+        "urn:esia:sbj_id": crate::esia::oid(ctx.keys, account_id),
+        "urn:esia:sid": random(16).map_err(internal)?,
+        "client_id": client_id,
+        "scope": scopes,
+        "iat": iat,
+        "nbf": iat,
+        "exp": iat + super::TOKEN_TTL_SECS,
+    }))
+    .map_err(internal)
+}
+
+/// `grant_type=authorization_code` for an already authenticated client.
+pub async fn exchange_for(
+    ctx: Ctx<'_>,
+    client: &store::ClientRow,
+    code: &str,
+    redirect_uri: Option<&str>,
+    code_verifier: Option<&str>,
+    format: AccessFormat,
+) -> Result<Tokens, TokenError> {
     let now = now_ms();
     let code_hash = hash_of(ctx, "oauth-code", code);
     let row = store::find_code(ctx.db, &code_hash)
@@ -378,13 +436,25 @@ pub async fn exchange_code(
         .await
         .map_err(internal)?
         .ok_or_else(|| TokenError::InvalidGrant("the account is gone".into()))?;
-    let Some((access, refresh)) = issue_pair(
+    let access = new_access(
         ctx,
-        Spend::Code(&code_hash),
+        format,
         &client.client_id,
         row.account_id,
         &row.scopes,
-        &code_hash,
+        now,
+    )
+    .await?;
+    let Some((access, refresh)) = issue_pair(
+        ctx,
+        access,
+        Spend::Code(&code_hash),
+        Grant {
+            client_id: &client.client_id,
+            account_id: row.account_id,
+            scopes: &row.scopes,
+            family: &code_hash,
+        },
         now,
     )
     .await?
@@ -404,7 +474,7 @@ pub async fn exchange_code(
     let iat = now / 1000;
     let mut claims = json!({
         "iss": super::issuer(ctx.config),
-        "sub": subject(ctx, &client, row.account_id),
+        "sub": subject(ctx, client, row.account_id),
         "aud": client.client_id,
         "iat": iat,
         "exp": iat + ttl,
@@ -415,6 +485,14 @@ pub async fn exchange_code(
     if let Some(n) = &row.nonce {
         claims["nonce"] = json!(n);
     }
+    if format == AccessFormat::Esia {
+        // ESIA clients read the person's oid from here (`urn:esia:sbj` → `urn:esia:sbj:oid`).
+        claims["urn:esia:sbj"] = json!({
+            "urn:esia:sbj:typ": "P",
+            "urn:esia:sbj:oid": crate::esia::oid(ctx.keys, row.account_id),
+            "urn:esia:sbj:is_tru": account.level == "confirmed",
+        });
+    }
     let id_token = key.sign(&claims).map_err(internal)?;
     Ok(Tokens {
         access_token: access,
@@ -424,6 +502,14 @@ pub async fn exchange_code(
         id_token: Some(id_token),
         scope: row.scopes,
     })
+}
+
+/// Whose tokens: the client, the person, the scopes and the family (the code they descend from).
+struct Grant<'a> {
+    client_id: &'a str,
+    account_id: Uuid,
+    scopes: &'a str,
+    family: &'a str,
 }
 
 /// What a pair of tokens is issued for, used up in the same transaction.
@@ -439,14 +525,17 @@ enum Spend<'a> {
 /// the code or token was used meanwhile (a replay the caller answers by revoking the family).
 async fn issue_pair(
     ctx: Ctx<'_>,
+    access: String,
     spend: Spend<'_>,
-    client_id: &str,
-    account_id: Uuid,
-    scopes: &str,
-    family: &str,
+    grant: Grant<'_>,
     now: i64,
 ) -> Result<Option<(String, String)>, TokenError> {
-    let access = random(32).map_err(internal)?;
+    let Grant {
+        client_id,
+        account_id,
+        scopes,
+        family,
+    } = grant;
     let refresh = random(32).map_err(internal)?;
     let txn = ctx.db.begin().await.map_err(internal)?;
     let won = match spend {
@@ -489,6 +578,17 @@ pub async fn refresh(
     scope: Option<&str>,
 ) -> Result<Tokens, TokenError> {
     let client = authenticate_client(ctx, auth).await?;
+    refresh_for(ctx, &client, refresh_token, scope, AccessFormat::Opaque).await
+}
+
+/// `grant_type=refresh_token` for an already authenticated client.
+pub async fn refresh_for(
+    ctx: Ctx<'_>,
+    client: &store::ClientRow,
+    refresh_token: &str,
+    scope: Option<&str>,
+    format: AccessFormat,
+) -> Result<Tokens, TokenError> {
     let now = now_ms();
     let hash = hash_of(ctx, "oauth-token", refresh_token);
     let row = store::find_token(ctx.db, &hash, "refresh")
@@ -536,13 +636,17 @@ pub async fn refresh(
         .account_id
         .ok_or_else(|| TokenError::InvalidGrant("the token belongs to no person".into()))?;
     // Two requests racing with one token: only one wins the update; the other is a reuse.
+    let access = new_access(ctx, format, &client.client_id, account_id, &scopes, now).await?;
     let Some((access, refresh)) = issue_pair(
         ctx,
+        access,
         Spend::Refresh(&hash),
-        &client.client_id,
-        account_id,
-        &scopes,
-        &family,
+        Grant {
+            client_id: &client.client_id,
+            account_id,
+            scopes: &scopes,
+            family: &family,
+        },
         now,
     )
     .await?

@@ -20,6 +20,7 @@ pub struct Model {
     pub id_token_alg: String,
     pub post_logout_redirect_uris: String,
     pub client_credentials: bool,
+    pub certificate: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -16,6 +16,7 @@ mod m0009_notifications;
 mod m0010_oidc;
 mod m0011_oauth_grants;
 mod m0012_oauth_clients_more;
+mod m0013_client_certificates;
 
 /// Runs the migrations in order.
 #[derive(Debug)]
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0010_oidc::Migration),
             Box::new(m0011_oauth_grants::Migration),
             Box::new(m0012_oauth_clients_more::Migration),
+            Box::new(m0013_client_certificates::Migration),
         ]
     }
 }

@@ -75,7 +75,12 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     // tokens) and carry no cookies: there is no session to ride on.
     if matches!(
         req.uri().path(),
-        "/oauth2/token" | "/oauth2/userinfo" | "/oauth2/revoke" | "/oauth2/introspect"
+        "/oauth2/token"
+            | "/oauth2/userinfo"
+            | "/oauth2/revoke"
+            | "/oauth2/introspect"
+            | "/aas/oauth2/te"
+            | "/aas/oauth2/v3/te"
     ) {
         return next.run(req).await;
     }

@@ -4,6 +4,7 @@ pub mod cabinet;
 pub mod contacts;
 pub mod demo;
 pub mod dev;
+pub mod esia;
 pub mod factors;
 pub mod home;
 pub mod login;
@@ -169,6 +170,15 @@ pub fn router(state: AppState) -> Router {
         .route("/oauth2/authorize/consent", post(oauth::consent))
         .route("/oauth2/token", post(oauth::token))
         .route("/oauth2/revoke", post(oauth::revoke))
+        .route("/aas/oauth2/ac", get(esia::ac_legacy))
+        .route("/aas/oauth2/v2/ac", get(esia::ac_current))
+        .route("/aas/oauth2/te", post(esia::te_legacy))
+        .route("/aas/oauth2/v3/te", post(esia::te_current))
+        .route("/rs/prns/{oid}", get(esia::person_root))
+        // npm `esia` asks for `/rs/prns/{oid}/`.
+        .route("/rs/prns/{oid}/", get(esia::person_root))
+        .route("/rs/prns/{oid}/{part}", get(esia::person_part))
+        .route("/idp/ext/Logout", get(esia::logout))
         .route("/oauth2/introspect", post(oauth::introspect))
         .route(
             "/oauth2/logout",

@@ -152,7 +152,7 @@ struct ConsentPage {
     items: Vec<&'static str>,
 }
 
-async fn proceed(
+pub(crate) async fn proceed(
     state: &AppState,
     session: &Session,
     req: AuthorizeRequest,

@@ -1,0 +1,335 @@
+//! ESIA compatibility: existing integrations with Gosuslugi's ESIA work against this portal by
+//! changing only the base URL and the certificates. The endpoints `/aas/oauth2/ac` and `/te`
+//! (legacy) and `/aas/oauth2/v2/ac` and `/v3/te` (current) take ESIA's parameters — `timestamp`
+//! as `yyyy.MM.dd HH:mm:ss ±HHMM`, `state` as a UUID, and `client_secret` as a signature by the
+//! client's registered certificate over the documented concatenation — and answer with ESIA's
+//! error codes (`ESIA-0070xx: …` in `error_description`). The person-data API is in `person`.
+
+pub mod gost;
+pub mod person;
+pub mod signature;
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+use uslugi_store::oidc as store;
+use uuid::Uuid;
+
+use crate::{
+    Keys,
+    oidc::flow::{self, AccessFormat, AuthorizeRequest, TokenError},
+    registration::Ctx,
+};
+
+/// How far a request's `timestamp` may be from the portal's clock.
+pub const TIMESTAMP_WINDOW_SECS: i64 = 300;
+
+/// ESIA's person id for an account: a stable number (under 2⁵²) derived with the portal's keys,
+/// so that it reveals nothing and needs no lookup table.
+pub fn oid(keys: &Keys, account_id: Uuid) -> u64 {
+    let h = keys
+        .blind_index()
+        .compute("esia-oid", &account_id.to_string());
+    u64::from_str_radix(&h[..13], 16).unwrap_or(0) + 1_000_000_000
+}
+
+/// An ESIA refusal: the RFC 6749 code and ESIA's own.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("ESIA-{code}: {text}")]
+pub struct EsiaError {
+    /// `invalid_request`, `invalid_client`, `invalid_grant`, …
+    pub error: &'static str,
+    /// ESIA's number, e.g. `007053`.
+    pub code: &'static str,
+    /// ESIA's wording.
+    pub text: &'static str,
+}
+
+const fn err(error: &'static str, code: &'static str, text: &'static str) -> EsiaError {
+    EsiaError { error, code, text }
+}
+
+/// The client is unknown, has no certificate, or the certificate hash does not match.
+pub const CLIENT_CERTIFICATE: EsiaError = err(
+    "invalid_client",
+    "007002",
+    "Несоответствие сертификата и мнемоники информационной системы или отсутствие сертификата для данной системы",
+);
+/// A parameter has a wrong value.
+pub const BAD_PARAMETER: EsiaError = err(
+    "invalid_request",
+    "007003",
+    "В запросе отсутствует обязательный параметр, запрос включает в себя неверное значение параметра или включает параметр несколько раз",
+);
+/// The person refused.
+pub const DENIED: EsiaError = err(
+    "access_denied",
+    "007004",
+    "Владелец ресурса или сервис авторизации отклонил запрос",
+);
+/// Unknown scope.
+pub const BAD_SCOPE: EsiaError = err(
+    "invalid_scope",
+    "007006",
+    "Запрошенная область доступа (scope) указана неверно, неизвестна или сформирована некорректно",
+);
+/// A bad code or refresh token.
+pub const BAD_GRANT: EsiaError = err(
+    "invalid_grant",
+    "007011",
+    "Авторизационный код или маркер обновления недействителен, просрочен, отозван или был выдан другой системе-клиенту",
+);
+/// Unsupported grant or response type.
+pub const UNSUPPORTED: EsiaError = err(
+    "unsupported_grant_type",
+    "007012",
+    "Тип авторизационного кода не поддерживается сервисом авторизации",
+);
+/// A mandatory parameter is missing.
+pub const MISSING: EsiaError = err(
+    "invalid_request",
+    "007014",
+    "Запрос не содержит обязательного параметра",
+);
+/// The timestamp is malformed or outside the window.
+pub const BAD_TIME: EsiaError = err("invalid_request", "007015", "Неверное время запроса");
+/// The redirect URI is not registered for the client.
+pub const BAD_REDIRECT: EsiaError = err(
+    "invalid_request",
+    "007023",
+    "Указанный в запросе redirect_uri отсутствует среди разрешённых для ИС",
+);
+/// The signature does not verify with the registered certificate.
+pub const BAD_SECRET: EsiaError = err(
+    "invalid_client",
+    "007053",
+    "client_secret сформирован некорректно: не соответствует сертификату или информационной системе",
+);
+/// Something failed inside the portal.
+pub const INTERNAL: EsiaError = err(
+    "server_error",
+    "007007",
+    "Возникла неожиданная ошибка в работе сервиса авторизации",
+);
+
+/// Reads `yyyy.MM.dd HH:mm:ss ±HHMM` (a `+` turned into a space by an unescaped query is read as
+/// `+`); returns Unix seconds.
+pub fn parse_timestamp(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let (date_time, offset) = text.rsplit_once(' ').map_or((text, ""), |(a, b)| (a, b));
+    let (date_time, offset) = if offset.len() == 4 && offset.bytes().all(|b| b.is_ascii_digit()) {
+        // "… 12:00:00  0300" or "… 12:00:00 0300": the sign was lost as a space.
+        (date_time.trim_end(), format!("+{offset}"))
+    } else {
+        (date_time, offset.to_owned())
+    };
+    let format = time::macros::format_description!(
+        "[year].[month].[day] [hour]:[minute]:[second] [offset_hour sign:mandatory][offset_minute]"
+    );
+    time::OffsetDateTime::parse(&format!("{date_time} {offset}"), format)
+        .ok()
+        .map(time::OffsetDateTime::unix_timestamp)
+}
+
+/// Formats a time as ESIA does (UTC).
+pub fn format_timestamp(unix: i64) -> String {
+    let format =
+        time::macros::format_description!("[year].[month].[day] [hour]:[minute]:[second] +0000");
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(format).ok())
+        .unwrap_or_default()
+}
+
+/// The endpoint generation: what `client_secret` signs differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    /// `/aas/oauth2/ac` and `/te`: scope + timestamp + client_id + state.
+    Legacy,
+    /// `/aas/oauth2/v2/ac` (client_id + scope + timestamp + state + redirect_uri) and `/v3/te`
+    /// (the same + code); `client_certificate_hash` is required.
+    Current,
+}
+
+struct Checked {
+    client: store::ClientRow,
+}
+
+/// The checks shared by both endpoints: client, certificate (and its hash), timestamp, state and
+/// the signature over `message`.
+async fn check_signed(
+    ctx: Ctx<'_>,
+    get: &impl Fn(&str) -> Option<String>,
+    version: Version,
+    message: impl Fn(&str) -> String,
+) -> Result<Checked, EsiaError> {
+    let client_id = get("client_id").ok_or(MISSING)?;
+    let client = store::find_client(ctx.db, &client_id)
+        .await
+        .map_err(|_| INTERNAL)?
+        .ok_or(CLIENT_CERTIFICATE)?;
+    let cert = client
+        .certificate
+        .as_deref()
+        .and_then(|c| signature::parse_certificate(c.as_bytes()).ok())
+        .ok_or(CLIENT_CERTIFICATE)?;
+    if version == Version::Current {
+        let hash = get("client_certificate_hash").ok_or(MISSING)?;
+        if !hash.eq_ignore_ascii_case(&signature::certificate_hash(&cert.der)) {
+            return Err(CLIENT_CERTIFICATE);
+        }
+    }
+    let timestamp = get("timestamp").ok_or(MISSING)?;
+    let at = parse_timestamp(&timestamp).ok_or(BAD_TIME)?;
+    if (at - uslugi_store::now_ms() / 1000).abs() > TIMESTAMP_WINDOW_SECS {
+        return Err(BAD_TIME);
+    }
+    let state = get("state").ok_or(MISSING)?;
+    if Uuid::parse_str(&state).is_err() {
+        return Err(BAD_PARAMETER);
+    }
+    let secret = get("client_secret").ok_or(MISSING)?;
+    if !signature::verify(&cert, message(&timestamp).as_bytes(), &secret) {
+        return Err(BAD_SECRET);
+    }
+    Ok(Checked { client })
+}
+
+/// Why an ESIA authorization request is refused.
+#[derive(Debug)]
+pub enum AcError {
+    /// Unknown client or unregistered redirect URI: a page, never a redirect.
+    Page(EsiaError),
+    /// Back to the client with `error`, `error_description` and `state`.
+    Redirect {
+        /// The error.
+        error: EsiaError,
+        /// Where.
+        redirect_uri: String,
+        /// The request's state.
+        state: Option<String>,
+    },
+}
+
+/// Checks `/aas/oauth2/ac` or `/aas/oauth2/v2/ac`; the result goes through the same sign-in and
+/// consent as an OpenID Connect request.
+pub async fn check_ac(
+    ctx: Ctx<'_>,
+    params: &HashMap<String, String>,
+    version: Version,
+) -> Result<AuthorizeRequest, AcError> {
+    let get = |k: &str| params.get(k).filter(|v| !v.is_empty()).cloned();
+    let client_id = get("client_id").ok_or(AcError::Page(MISSING))?;
+    let client = store::find_client(ctx.db, &client_id)
+        .await
+        .map_err(|_| AcError::Page(INTERNAL))?
+        .ok_or(AcError::Page(CLIENT_CERTIFICATE))?;
+    let registered: Vec<String> = serde_json::from_str(&client.redirect_uris).unwrap_or_default();
+    let redirect_uri = get("redirect_uri").ok_or(AcError::Page(MISSING))?;
+    if !registered.contains(&redirect_uri) {
+        return Err(AcError::Page(BAD_REDIRECT));
+    }
+    let state = get("state");
+    let back = |error: EsiaError| AcError::Redirect {
+        error,
+        redirect_uri: redirect_uri.clone(),
+        state: state.clone(),
+    };
+    let scope = get("scope").ok_or_else(|| back(MISSING))?;
+    if get("response_type").as_deref() != Some("code") {
+        return Err(back(UNSUPPORTED));
+    }
+    let checked = check_signed(ctx, &get, version, |timestamp| {
+        let state = get("state").unwrap_or_default();
+        match version {
+            Version::Legacy => format!("{scope}{timestamp}{client_id}{state}"),
+            Version::Current => format!("{client_id}{scope}{timestamp}{state}{redirect_uri}"),
+        }
+    })
+    .await
+    .map_err(back)?;
+    let allowed: Vec<&str> = checked.client.scopes.split(' ').collect();
+    let mut scopes: Vec<String> = scope
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if scopes.iter().any(|s| !allowed.contains(&s.as_str())) {
+        return Err(back(BAD_SCOPE));
+    }
+    // ESIA always answers with an ID token; its clients often leave `openid` out.
+    if !scopes.iter().any(|s| s == "openid") {
+        scopes.insert(0, "openid".into());
+    }
+    Ok(AuthorizeRequest {
+        client_id: checked.client.client_id,
+        client_name: checked.client.name,
+        redirect_uri,
+        scopes,
+        state,
+        nonce: None,
+        code_challenge: None,
+        min_level: checked.client.min_level,
+    })
+}
+
+fn token_error(e: TokenError) -> EsiaError {
+    match e {
+        TokenError::InvalidGrant(_) => BAD_GRANT,
+        TokenError::InvalidScope(_) => BAD_SCOPE,
+        TokenError::InvalidRequest(_) => BAD_PARAMETER,
+        TokenError::UnsupportedGrantType => UNSUPPORTED,
+        TokenError::InvalidClient | TokenError::UnauthorizedClient(_) => CLIENT_CERTIFICATE,
+        TokenError::Internal(why) => {
+            tracing::error!(error = %why, "ESIA token endpoint failed");
+            INTERNAL
+        }
+    }
+}
+
+/// `/aas/oauth2/te` or `/aas/oauth2/v3/te`: the code (or a refresh token) for tokens; the access
+/// token is a JWT with ESIA's claims, as ESIA clients read the person's `oid` from it.
+pub async fn token(
+    ctx: Ctx<'_>,
+    form: &HashMap<String, String>,
+    version: Version,
+) -> Result<Value, EsiaError> {
+    let get = |k: &str| form.get(k).filter(|v| !v.is_empty()).cloned();
+    let grant_type = get("grant_type").ok_or(MISSING)?;
+    let grant = match grant_type.as_str() {
+        "authorization_code" => get("code").ok_or(MISSING)?,
+        "refresh_token" => get("refresh_token").ok_or(MISSING)?,
+        _ => return Err(UNSUPPORTED),
+    };
+    let scope = get("scope").ok_or(MISSING)?;
+    let client_id = get("client_id").ok_or(MISSING)?;
+    let redirect_uri = get("redirect_uri").unwrap_or_default();
+    let state = get("state").unwrap_or_default();
+    let checked = check_signed(ctx, &get, version, |timestamp| match version {
+        Version::Legacy => format!("{scope}{timestamp}{client_id}{state}"),
+        Version::Current => format!("{client_id}{scope}{timestamp}{state}{redirect_uri}{grant}"),
+    })
+    .await?;
+    let tokens = if grant_type == "authorization_code" {
+        flow::exchange_for(
+            ctx,
+            &checked.client,
+            &grant,
+            Some(redirect_uri.as_str()),
+            None,
+            AccessFormat::Esia,
+        )
+        .await
+    } else {
+        flow::refresh_for(ctx, &checked.client, &grant, None, AccessFormat::Esia).await
+    }
+    .map_err(token_error)?;
+    Ok(json!({
+        "access_token": tokens.access_token,
+        "id_token": tokens.id_token,
+        "refresh_token": tokens.refresh_token,
+        "state": state,
+        "token_type": "Bearer",
+        "expires_in": tokens.expires_in,
+    }))
+}

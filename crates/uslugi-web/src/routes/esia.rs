@@ -1,0 +1,230 @@
+//! ESIA-compatible endpoints: `/aas/oauth2/ac`, `/aas/oauth2/v2/ac` (the person signs in and
+//! consents as with `/oauth2/authorize`), `/aas/oauth2/te`, `/aas/oauth2/v3/te`, the person API
+//! `/rs/prns/{oid}[/ctts|/addrs|/docs]` and `/idp/ext/Logout`.
+
+use std::collections::HashMap;
+
+use axum::{
+    Form, Json,
+    extract::{Path, Query, State, rejection::FormRejection},
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+};
+use uslugi_core::{
+    esia::{self, AcError, Version, person},
+    oidc::flow,
+};
+
+use crate::{
+    AppError, AppState,
+    routes::{
+        oauth::{REQUEST, message, proceed},
+        registration::ctx,
+    },
+    session::Session,
+};
+
+async fn ac(
+    state: &AppState,
+    session: &Session,
+    params: &HashMap<String, String>,
+    version: Version,
+) -> Result<Response, AppError> {
+    match esia::check_ac(ctx(state), params, version).await {
+        Ok(req) => {
+            session.insert(state, REQUEST, &req);
+            if session.account_id().is_none() {
+                return Ok(Redirect::to("/login").into_response());
+            }
+            proceed(state, session, req, false).await
+        }
+        Err(AcError::Page(e)) => message(
+            state,
+            StatusCode::BAD_REQUEST,
+            "Ошибка входа через сервис",
+            &format!(
+                "Сервис, который отправил вас сюда, не зарегистрирован на портале или указал неверные данные. Вернитесь в сервис и попробуйте ещё раз или сообщите ему об ошибке (код ESIA-{}).",
+                e.code
+            ),
+        ),
+        Err(AcError::Redirect {
+            error,
+            redirect_uri,
+            state: st,
+        }) => {
+            let description = error.to_string();
+            Ok(Redirect::to(&flow::redirect_with(
+                &redirect_uri,
+                &[
+                    ("error", Some(error.error)),
+                    ("error_description", Some(description.as_str())),
+                    ("state", st.as_deref()),
+                ],
+            ))
+            .into_response())
+        }
+    }
+}
+
+/// `GET /aas/oauth2/ac` — anyone, sent by a service (legacy ESIA signature).
+pub async fn ac_legacy(
+    State(state): State<AppState>,
+    session: Session,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    ac(&state, &session, &params, Version::Legacy).await
+}
+
+/// `GET /aas/oauth2/v2/ac` — anyone, sent by a service (current ESIA signature).
+pub async fn ac_current(
+    State(state): State<AppState>,
+    session: Session,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    ac(&state, &session, &params, Version::Current).await
+}
+
+async fn te(
+    state: &AppState,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+    version: Version,
+) -> Response {
+    let form = form.map(|Form(f)| f).unwrap_or_default();
+    let result = esia::token(ctx(state), &form, version).await;
+    let mut resp = match result {
+        Ok(body) => Json(body).into_response(),
+        Err(e) => {
+            let status = if e.error == "server_error" {
+                StatusCode::INTERNAL_SERVER_ERROR
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            (
+                status,
+                Json(serde_json::json!({
+                    "error": e.error,
+                    "error_description": e.to_string(),
+                    "state": form.get("state"),
+                })),
+            )
+                .into_response()
+        }
+    };
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    resp
+}
+
+/// `POST /aas/oauth2/te` — registered services (legacy signature).
+pub async fn te_legacy(
+    State(state): State<AppState>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    te(&state, form, Version::Legacy).await
+}
+
+/// `POST /aas/oauth2/v3/te` — registered services (current signature).
+pub async fn te_current(
+    State(state): State<AppState>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    te(&state, form, Version::Current).await
+}
+
+async fn prns(
+    state: &AppState,
+    headers: &HeaderMap,
+    oid: &str,
+    part: person::Part,
+    query: &HashMap<String, String>,
+) -> Response {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .unwrap_or_default();
+    let embed = query.get("embed").is_some_and(|e| e.contains("elements"));
+    match person::read(ctx(state), bearer, oid, part, embed).await {
+        Ok(v) => Json(v).into_response(),
+        Err(person::PersonError::Unauthorized) => (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"")],
+            Json(serde_json::json!({ "code": "ESIA-005001", "message": "Маркер доступа недействителен" })),
+        )
+            .into_response(),
+        Err(person::PersonError::Forbidden) => (
+            StatusCode::FORBIDDEN,
+            Json(serde_json::json!({ "code": "ESIA-005011", "message": "Нет доступа к запрошенным данным" })),
+        )
+            .into_response(),
+        Err(person::PersonError::Internal(why)) => {
+            tracing::error!(error = %why, "person API failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// `GET /rs/prns/{oid}` — a bearer token of that person.
+pub async fn person_root(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(oid): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    prns(&state, &headers, &oid, person::Part::Root, &q).await
+}
+
+/// `GET /rs/prns/{oid}/{part}` — `ctts`, `addrs` or `docs`.
+pub async fn person_part(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((oid, part)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let part = match part.as_str() {
+        "ctts" => person::Part::Contacts,
+        "addrs" => person::Part::Addresses,
+        "docs" => person::Part::Documents,
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    prns(&state, &headers, &oid, part, &q).await
+}
+
+/// `GET /idp/ext/Logout?client_id=…&redirect_url=…` — ESIA's logout: the portal session ends
+/// and the person goes back to an address registered for the service. Without a known service
+/// and address the portal asks first, as `/oauth2/logout` does.
+pub async fn logout(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let client = match q.get("client_id") {
+        Some(id) => uslugi_store::oidc::find_client(&state.db, id).await?,
+        None => None,
+    };
+    let registered = |c: &uslugi_store::oidc::ClientRow, url: &str| {
+        [&c.redirect_uris, &c.post_logout_redirect_uris]
+            .iter()
+            .any(|list| {
+                serde_json::from_str::<Vec<String>>(list)
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|u| u == url)
+            })
+    };
+    match (client, q.get("redirect_url")) {
+        (Some(c), Some(url)) if registered(&c, url) => {
+            session.destroy();
+            Ok(Redirect::to(url).into_response())
+        }
+        (Some(c), None) => Ok(Redirect::to(&flow::redirect_with(
+            "/oauth2/logout",
+            &[("client_id", Some(c.client_id.as_str()))],
+        ))
+        .into_response()),
+        _ => Ok(Redirect::to("/oauth2/logout").into_response()),
+    }
+}
