@@ -48,6 +48,18 @@ pub struct Config {
     pub auth: AuthConfig,
     /// State registries.
     pub registries: RegistriesConfig,
+    /// ESIA-compatible endpoints.
+    pub esia: EsiaConfig,
+}
+
+/// ESIA-compatible endpoints (`/aas/oauth2/…`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EsiaConfig {
+    /// The `iss` of tokens issued there (default: the public URL). ESIA client libraries often
+    /// compare it with Gosuslugi's own `http://esia.gosuslugi.ru/`; a region moving such
+    /// integrations over sets that here instead of changing their code.
+    pub issuer: Option<String>,
 }
 
 /// State registries: which adapter, and how long the simulated one takes.
@@ -341,6 +353,7 @@ impl Config {
             support: SupportConfig::default(),
             auth: AuthConfig::default(),
             registries: RegistriesConfig::default(),
+            esia: EsiaConfig::default(),
         }
     }
 

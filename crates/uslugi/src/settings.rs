@@ -9,7 +9,8 @@ use serde::Deserialize;
 use uslugi_core::{
     Config, Mode,
     config::{
-        AuthConfig, DeliveryConfig, RegistriesConfig, SupportConfig, WebConfig, WorkerConfig,
+        AuthConfig, DeliveryConfig, EsiaConfig, RegistriesConfig, SupportConfig, WebConfig,
+        WorkerConfig,
     },
 };
 
@@ -65,6 +66,7 @@ struct FileConfig {
     support: Option<SupportConfig>,
     auth: Option<AuthConfig>,
     registries: Option<RegistriesConfig>,
+    esia: Option<EsiaConfig>,
 }
 
 /// Builds the configuration.
@@ -122,5 +124,6 @@ pub fn load(global: &GlobalArgs, serve: &ServeArgs) -> anyhow::Result<Config> {
         support: file.support.unwrap_or_default(),
         auth: file.auth.unwrap_or_default(),
         registries: file.registries.unwrap_or_default(),
+        esia: file.esia.unwrap_or_default(),
     })
 }

@@ -24,6 +24,15 @@ use crate::{
 /// How far a request's `timestamp` may be from the portal's clock.
 pub const TIMESTAMP_WINDOW_SECS: i64 = 300;
 
+/// The `iss` of tokens from the ESIA-compatible endpoints.
+pub fn issuer(config: &crate::Config) -> String {
+    config
+        .esia
+        .issuer
+        .clone()
+        .unwrap_or_else(|| crate::oidc::issuer(config))
+}
+
 /// ESIA's person id for an account: a stable number (under 2⁵²) derived with the portal's keys,
 /// so that it reveals nothing and needs no lookup table.
 pub fn oid(keys: &Keys, account_id: Uuid) -> u64 {

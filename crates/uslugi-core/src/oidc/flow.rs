@@ -365,7 +365,7 @@ async fn new_access(
         .map_err(internal)?;
     let iat = now / 1000;
     key.sign(&json!({
-        "iss": super::issuer(ctx.config),
+        "iss": crate::esia::issuer(ctx.config),
         "urn:esia:sbj_id": crate::esia::oid(ctx.keys, account_id),
         "urn:esia:sid": random(16).map_err(internal)?,
         "client_id": client_id,
@@ -486,6 +486,7 @@ pub async fn exchange_for(
         claims["nonce"] = json!(n);
     }
     if format == AccessFormat::Esia {
+        claims["iss"] = json!(crate::esia::issuer(ctx.config));
         // ESIA clients read the person's oid from here (`urn:esia:sbj` → `urn:esia:sbj:oid`).
         claims["urn:esia:sbj"] = json!({
             "urn:esia:sbj:typ": "P",
