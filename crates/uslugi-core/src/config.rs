@@ -50,6 +50,31 @@ pub struct Config {
     pub registries: RegistriesConfig,
     /// ESIA-compatible endpoints.
     pub esia: EsiaConfig,
+    /// Partner banks people can sign in through («Войти через банк»).
+    pub banks: Vec<BankConfig>,
+}
+
+/// A partner bank: an OpenID Connect provider the portal is registered with as a client.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BankConfig {
+    /// Short id used in addresses (`/login/bank/{id}`): letters, digits, `-`.
+    pub id: String,
+    /// The bank's name on the buttons and in the cabinet.
+    pub name: String,
+    /// The bank's issuer (its discovery document is read from there).
+    pub issuer: String,
+    /// The portal's client id at the bank.
+    pub client_id: String,
+    /// The portal's client secret at the bank.
+    pub client_secret: String,
+    /// Scopes to ask for.
+    #[serde(default = "default_bank_scopes")]
+    pub scopes: String,
+}
+
+fn default_bank_scopes() -> String {
+    "openid profile phone snils".into()
 }
 
 /// ESIA-compatible endpoints (`/aas/oauth2/…`).
@@ -354,6 +379,7 @@ impl Config {
             auth: AuthConfig::default(),
             registries: RegistriesConfig::default(),
             esia: EsiaConfig::default(),
+            banks: Vec::new(),
         }
     }
 

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod alerts;
+pub mod banks;
 pub mod captcha;
 pub mod config;
 pub mod contacts;

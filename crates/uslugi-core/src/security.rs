@@ -128,6 +128,7 @@ pub fn method_name(method: Option<&str>) -> &'static str {
         Some("sms") => "Код по СМС",
         Some("backup") => "Резервный код",
         Some("passkey") => "Ключ доступа",
+        Some("bank") => "Через банк",
         Some("reauth") => "Пароль (подтверждение)",
         _ => "Пароль",
     }

@@ -388,9 +388,13 @@ pub async fn erase_everything(
     now: i64,
 ) -> Result<Vec<String>, StoreError> {
     use crate::entities::{
-        backup_codes, known_devices, login_attempts, notifications, personal_data, second_factors,
-        sessions, uploads, verifications,
+        backup_codes, bank_links, known_devices, login_attempts, notifications, personal_data,
+        second_factors, sessions, uploads, verifications,
     };
+    bank_links::Entity::delete_many()
+        .filter(bank_links::Column::AccountId.eq(account_id))
+        .exec(db)
+        .await?;
     let keys: Vec<String> = uploads::Entity::find()
         .select_only()
         .column(uploads::Column::ObjectKey)

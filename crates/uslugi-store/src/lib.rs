@@ -6,6 +6,7 @@
 //! same way on every backend (the jobs and outbox claims compare them in SQL).
 
 pub mod accounts;
+pub mod bank_links;
 pub mod db;
 pub mod entities;
 pub mod factors;

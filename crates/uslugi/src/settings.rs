@@ -9,8 +9,8 @@ use serde::Deserialize;
 use uslugi_core::{
     Config, Mode,
     config::{
-        AuthConfig, DeliveryConfig, EsiaConfig, RegistriesConfig, SupportConfig, WebConfig,
-        WorkerConfig,
+        AuthConfig, BankConfig, DeliveryConfig, EsiaConfig, RegistriesConfig, SupportConfig,
+        WebConfig, WorkerConfig,
     },
 };
 
@@ -67,6 +67,7 @@ struct FileConfig {
     auth: Option<AuthConfig>,
     registries: Option<RegistriesConfig>,
     esia: Option<EsiaConfig>,
+    banks: Option<Vec<BankConfig>>,
 }
 
 /// Builds the configuration.
@@ -125,5 +126,6 @@ pub fn load(global: &GlobalArgs, serve: &ServeArgs) -> anyhow::Result<Config> {
         auth: file.auth.unwrap_or_default(),
         registries: file.registries.unwrap_or_default(),
         esia: file.esia.unwrap_or_default(),
+        banks: file.banks.unwrap_or_default(),
     })
 }

@@ -228,6 +228,12 @@ pub fn redirect_with(uri: &str, params: &[(&str, Option<&str>)]) -> String {
     out
 }
 
+/// `application/x-www-form-urlencoded` for one value (client credentials in Basic
+/// authentication are encoded so, RFC 6749 §2.3.1).
+pub fn form_encode(s: &str) -> String {
+    urlencode(s)
+}
+
 fn urlencode(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
@@ -719,6 +725,8 @@ pub async fn userinfo(ctx: Ctx<'_>, bearer: &str) -> Result<Value, TokenError> {
         }
         if has("snils") {
             out["snils"] = json!(d.snils);
+            // Only verified data are given out, and relying portals need to know that.
+            out["snils_verified"] = json!(true);
         }
         if has("inn")
             && let Some(inn) = &d.inn

@@ -5,6 +5,7 @@ pub mod account_journal;
 pub mod account_levels;
 pub mod accounts;
 pub mod backup_codes;
+pub mod bank_links;
 pub mod code_sends;
 pub mod dev_messages;
 pub mod jobs;

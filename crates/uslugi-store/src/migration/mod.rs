@@ -17,6 +17,7 @@ mod m0010_oidc;
 mod m0011_oauth_grants;
 mod m0012_oauth_clients_more;
 mod m0013_client_certificates;
+mod m0014_bank_links;
 
 /// Runs the migrations in order.
 #[derive(Debug)]
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0011_oauth_grants::Migration),
             Box::new(m0012_oauth_clients_more::Migration),
             Box::new(m0013_client_certificates::Migration),
+            Box::new(m0014_bank_links::Migration),
         ]
     }
 }

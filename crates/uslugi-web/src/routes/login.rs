@@ -30,6 +30,8 @@ struct LoginPage {
     errors: FieldErrors,
     captcha: Option<String>,
     flash: Option<String>,
+    /// Partner banks configured: «Войти через банк» is offered.
+    banks: bool,
 }
 
 const CAPTCHA_KEY: &str = "captcha";
@@ -68,6 +70,7 @@ fn page(
             session.remove("flash");
             f
         },
+        banks: !state.config.banks.is_empty(),
     })
 }
 

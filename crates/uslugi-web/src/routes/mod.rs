@@ -1,5 +1,6 @@
 //! The route table: one module per domain, merged here.
 
+pub mod banks;
 pub mod cabinet;
 pub mod contacts;
 pub mod demo;
@@ -138,6 +139,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/security/sessions/end-others", post(security::end_others))
         .route("/security/apps", get(security_apps::get))
+        .route("/security/banks", get(banks::links))
+        .route("/security/banks/unlink", post(banks::unlink))
+        .route("/login/bank", get(banks::list))
+        .route("/login/bank/{id}", get(banks::start))
+        .route("/login/bank/{id}/callback", get(banks::callback))
         .route("/security/apps/withdraw", post(security_apps::withdraw))
         .route(
             "/security/password",
