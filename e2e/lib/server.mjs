@@ -1,5 +1,6 @@
 // Starts the built portal binary on a free loopback port in a fresh temporary
 // working directory, so every test file gets its own database and dev keys.
+import http from 'node:http';
 import { execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -196,4 +197,18 @@ export async function startServer({ keepDir = false, logFile = false, env: extra
       await cleanup();
     },
   };
+}
+
+/**
+ * A service's redirect target on loopback (where the portal sends people back): every request
+ * gets a small page. Returns its address (`pathname` appended) and a `close` function.
+ */
+export async function startCallback(pathname = '/cb') {
+  const port = await freePort();
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end('<!doctype html><html lang="ru"><title>Сервис</title><h1>Сервис</h1></html>');
+  });
+  await new Promise((r) => server.listen(port, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${port}${pathname}`, close: () => new Promise((r) => server.close(r)) };
 }

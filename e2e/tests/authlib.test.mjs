@@ -3,13 +3,12 @@
 // userinfo. A wrong nonce must make authlib refuse the ID token.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import http from 'node:http';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { launchBrowser } from '../lib/browser.mjs';
 import { registerByPhone } from '../lib/portal.mjs';
-import { binaryPath, freePort, startServer } from '../lib/server.mjs';
+import { binaryPath, startCallback, startServer } from '../lib/server.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const python = process.env.E2E_PYTHON ?? path.join(here, '..', '.venv', 'bin', 'python');
@@ -22,19 +21,14 @@ let callbackUrl;
 
 before(async () => {
   [browser, server] = await Promise.all([launchBrowser(), startServer()]);
-  const port = await freePort();
-  callbackUrl = `http://127.0.0.1:${port}/auth`;
-  callback = http.createServer((req, res) => {
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end('<!doctype html><html lang="ru"><title>Сервис</title><h1>Сервис</h1></html>');
-  });
-  await new Promise((r) => callback.listen(port, '127.0.0.1', r));
+  callback = await startCallback('/auth');
+  callbackUrl = callback.url;
 });
 
 after(async () => {
   await browser?.close();
   await server?.stop();
-  await new Promise((r) => (callback ? callback.close(r) : r()));
+  await callback?.close();
 });
 
 function authlib(command, args) {

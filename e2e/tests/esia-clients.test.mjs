@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -14,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import createEsia from 'esia';
 import { checkPageShape, launchBrowser } from '../lib/browser.mjs';
 import { registerByPhone } from '../lib/portal.mjs';
-import { binaryPath, freePort, startServer } from '../lib/server.mjs';
+import { binaryPath, startCallback, startServer } from '../lib/server.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const python = process.env.E2E_PYTHON ?? path.join(here, '..', '.venv', 'bin', 'python');
@@ -35,19 +34,14 @@ before(async () => {
     stdio: 'pipe',
   });
   [browser, server] = await Promise.all([launchBrowser(), startServer({ env: { USLUGI_CONFIG: path.join(dir, 'uslugi.toml') } })]);
-  const port = await freePort();
-  callbackUrl = `http://127.0.0.1:${port}/esia`;
-  callback = http.createServer((req, res) => {
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end('<!doctype html><html lang="ru"><title>Сервис</title><h1>Сервис</h1></html>');
-  });
-  await new Promise((r) => callback.listen(port, '127.0.0.1', r));
+  callback = await startCallback('/esia');
+  callbackUrl = callback.url;
 });
 
 after(async () => {
   await browser?.close();
   await server?.stop();
-  await new Promise((r) => (callback ? callback.close(r) : r()));
+  await callback?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

@@ -5,12 +5,11 @@
 // The client is registered with `uslugi admin clients add`, as an administrator would.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import http from 'node:http';
 import { after, before, test } from 'node:test';
 import * as client from 'openid-client';
 import { checkPageShape, launchBrowser } from '../lib/browser.mjs';
 import { registerByPhone, submitAndWait } from '../lib/portal.mjs';
-import { binaryPath, freePort, startServer } from '../lib/server.mjs';
+import { binaryPath, startCallback, startServer } from '../lib/server.mjs';
 
 let browser;
 let server;
@@ -19,19 +18,14 @@ let callbackUrl;
 
 before(async () => {
   [browser, server] = await Promise.all([launchBrowser(), startServer()]);
-  const port = await freePort();
-  callbackUrl = `http://127.0.0.1:${port}/cb`;
-  callback = http.createServer((req, res) => {
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end('<!doctype html><html lang="ru"><title>Сервис</title><h1>Сервис</h1></html>');
-  });
-  await new Promise((r) => callback.listen(port, '127.0.0.1', r));
+  callback = await startCallback('/cb');
+  callbackUrl = callback.url;
 });
 
 after(async () => {
   await browser?.close();
   await server?.stop();
-  await new Promise((r) => (callback ? callback.close(r) : r()));
+  await callback?.close();
 });
 
 function registerClient(...extra) {

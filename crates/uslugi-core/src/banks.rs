@@ -101,21 +101,32 @@ fn http() -> Result<reqwest::Client, BankError> {
         .map_err(unavailable)
 }
 
-async fn discover(bank: &BankConfig) -> Result<Value, BankError> {
-    let url = format!(
-        "{}/.well-known/openid-configuration",
-        bank.issuer.trim_end_matches('/')
-    );
-    let doc: Value = http()?
-        .get(url)
-        .send()
+/// A JSON document from the bank (with a bearer token for userinfo).
+async fn get_json(
+    client: &reqwest::Client,
+    url: &str,
+    bearer: Option<&str>,
+) -> Result<Value, BankError> {
+    let mut req = client.get(url);
+    if let Some(token) = bearer {
+        req = req.bearer_auth(token);
+    }
+    req.send()
         .await
         .map_err(unavailable)?
         .error_for_status()
         .map_err(unavailable)?
         .json()
         .await
-        .map_err(unavailable)?;
+        .map_err(unavailable)
+}
+
+async fn discover(bank: &BankConfig) -> Result<Value, BankError> {
+    let url = format!(
+        "{}/.well-known/openid-configuration",
+        bank.issuer.trim_end_matches('/')
+    );
+    let doc = get_json(&http()?, &url, None).await?;
     if doc["issuer"].as_str() != Some(bank.issuer.as_str()) {
         return Err(BankError::Unavailable(
             "the discovery issuer differs".into(),
@@ -244,14 +255,9 @@ pub async fn finish(
     ) {
         return Err(BankError::Refused(format!("algorithm {:?}", header.alg)));
     }
-    let jwks: JwkSet = client
-        .get(endpoint(&doc, "jwks_uri")?)
-        .send()
-        .await
-        .map_err(unavailable)?
-        .json()
-        .await
-        .map_err(unavailable)?;
+    let jwks: JwkSet =
+        serde_json::from_value(get_json(&client, endpoint(&doc, "jwks_uri")?, None).await?)
+            .map_err(unavailable)?;
     let jwk = match &header.kid {
         Some(kid) => jwks.find(kid),
         None => jwks.keys.first(),
@@ -274,15 +280,7 @@ pub async fn finish(
         endpoint(&doc, "userinfo_endpoint"),
         tokens["access_token"].as_str(),
     ) {
-        let info: Value = client
-            .get(url)
-            .bearer_auth(access)
-            .send()
-            .await
-            .map_err(unavailable)?
-            .json()
-            .await
-            .map_err(unavailable)?;
+        let info = get_json(&client, url, Some(access)).await?;
         if info["sub"].as_str() == Some(sub.as_str())
             && let (Some(all), Value::Object(extra)) = (claims.as_object_mut(), info)
         {

@@ -63,6 +63,17 @@ async fn pair() -> Pair {
     Pair { portal, bank }
 }
 
+async fn account_count(app: &TestApp) -> usize {
+    app.db()
+        .query_all_raw(sea_orm::Statement::from_string(
+            app.db().get_database_backend(),
+            "SELECT id FROM accounts",
+        ))
+        .await
+        .unwrap()
+        .len()
+}
+
 fn path_of(url: &str) -> String {
     let rest = url.split_once("://").unwrap().1;
     rest[rest.find('/').unwrap()..].to_owned()
@@ -135,16 +146,8 @@ async fn a_first_bank_sign_in_creates_an_account_and_later_ones_find_it() {
     assert_eq!(TestApp::location(&r), "/cabinet");
     let (_, cabinet) = p.portal.get_text("/cabinet").await;
     assert!(!cabinet.contains("Создана упрощённая"), "{cabinet}");
-    let accounts = p
-        .portal
-        .db()
-        .query_all_raw(sea_orm::Statement::from_string(
-            p.portal.db().get_database_backend(),
-            "SELECT id FROM accounts",
-        ))
-        .await
-        .unwrap();
-    assert_eq!(accounts.len(), 1);
+    let accounts = account_count(&p.portal).await;
+    assert_eq!(accounts, 1);
 
     // Unlinking: the cabinet shows none; the form twice acts once.
     let (_, links) = p.portal.get_text("/security/banks").await;
@@ -184,16 +187,8 @@ async fn a_verified_phone_links_the_existing_account() {
         cabinet.contains("Вход через Тестовый банк привязан к вашей учётной записи"),
         "{cabinet}"
     );
-    let accounts = p
-        .portal
-        .db()
-        .query_all_raw(sea_orm::Statement::from_string(
-            p.portal.db().get_database_backend(),
-            "SELECT id FROM accounts",
-        ))
-        .await
-        .unwrap();
-    assert_eq!(accounts.len(), 1, "linked, not a second account");
+    let accounts = account_count(&p.portal).await;
+    assert_eq!(accounts, 1, "linked, not a second account");
 }
 
 #[tokio::test]

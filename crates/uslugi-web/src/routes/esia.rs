@@ -18,7 +18,7 @@ use uslugi_core::{
 use crate::{
     AppError, AppState,
     routes::{
-        oauth::{REQUEST, message, proceed},
+        oauth::{REQUEST, message, no_store, proceed},
         registration::ctx,
     },
     session::Session,
@@ -91,7 +91,7 @@ async fn te(
 ) -> Response {
     let form = form.map(|Form(f)| f).unwrap_or_default();
     let result = esia::token(ctx(state), &form, version).await;
-    let mut resp = match result {
+    let resp = match result {
         Ok(body) => Json(body).into_response(),
         Err(e) => {
             let status = if e.error == "server_error" {
@@ -110,11 +110,7 @@ async fn te(
                 .into_response()
         }
     };
-    resp.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
-    );
-    resp
+    no_store(resp)
 }
 
 /// `POST /aas/oauth2/te` — registered services (legacy signature).

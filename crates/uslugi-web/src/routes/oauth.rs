@@ -327,12 +327,27 @@ fn server_form(
     })
 }
 
-fn no_store(mut resp: Response) -> Response {
+/// `Cache-Control: no-store`, for answers that carry or concern tokens.
+pub(crate) fn no_store(mut resp: Response) -> Response {
     resp.headers_mut().insert(
         header::CACHE_CONTROL,
         header::HeaderValue::from_static("no-store"),
     );
     resp
+}
+
+/// The client's credentials and the `token` of a revocation or introspection request.
+#[expect(clippy::result_large_err, reason = "the error is the response itself")]
+fn about_token(
+    headers: &HeaderMap,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Result<(ClientAuth, String), Response> {
+    let form = server_form(form)?;
+    let token = form
+        .get("token")
+        .cloned()
+        .ok_or_else(|| token_error(TokenError::InvalidRequest("token is missing".into())))?;
+    Ok((client_auth(headers, &form), token))
 }
 
 /// `POST /oauth2/revoke` (RFC 7009) — registered services, for their own tokens.
@@ -341,15 +356,11 @@ pub async fn revoke(
     headers: HeaderMap,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let form = match server_form(form) {
-        Ok(f) => f,
+    let (auth, token) = match about_token(&headers, form) {
+        Ok(x) => x,
         Err(resp) => return resp,
     };
-    let Some(token) = form.get("token") else {
-        return token_error(TokenError::InvalidRequest("token is missing".into()));
-    };
-    match uslugi_core::oidc::tokens::revoke(ctx(&state), &client_auth(&headers, &form), token).await
-    {
+    match uslugi_core::oidc::tokens::revoke(ctx(&state), &auth, &token).await {
         Ok(()) => no_store(StatusCode::OK.into_response()),
         Err(e) => token_error(e),
     }
@@ -361,16 +372,11 @@ pub async fn introspect(
     headers: HeaderMap,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let form = match server_form(form) {
-        Ok(f) => f,
+    let (auth, token) = match about_token(&headers, form) {
+        Ok(x) => x,
         Err(resp) => return resp,
     };
-    let Some(token) = form.get("token") else {
-        return token_error(TokenError::InvalidRequest("token is missing".into()));
-    };
-    match uslugi_core::oidc::tokens::introspect(ctx(&state), &client_auth(&headers, &form), token)
-        .await
-    {
+    match uslugi_core::oidc::tokens::introspect(ctx(&state), &auth, &token).await {
         Ok(v) => no_store(axum::Json(v).into_response()),
         Err(e) => token_error(e),
     }
