@@ -273,9 +273,16 @@ pub async fn run(n: usize, concurrency: usize, alg: &str) {
         async move {
             let mut codes = Vec::with_capacity(count);
             for _ in 0..count {
-                let url = flow::issue_code(ctx, &req, account_id, uslugi_store::now_ms(), false)
-                    .await
-                    .expect("code");
+                let url = flow::issue_code(
+                    ctx,
+                    &req,
+                    account_id,
+                    uslugi_domain::AccountLevel::Simplified,
+                    uslugi_store::now_ms(),
+                    false,
+                )
+                .await
+                .expect("code");
                 let code = url.split("code=").nth(1).expect("code").to_owned();
                 codes.push(code);
             }

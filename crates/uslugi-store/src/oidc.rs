@@ -218,20 +218,21 @@ pub async fn find_code(
         .await?)
 }
 
-/// Uses a code once: `Ok(false)` when it was used already.
-pub async fn use_code(
+/// Uses a code once and returns it, in one statement: `None` when it is unknown or was used.
+pub async fn take_code(
     db: &impl ConnectionTrait,
     code_hash: &str,
     now: i64,
-) -> Result<bool, StoreError> {
+) -> Result<Option<CodeRow>, StoreError> {
     use crate::entities::oauth_codes;
-    let res = oauth_codes::Entity::update_many()
+    Ok(oauth_codes::Entity::update_many()
         .col_expr(oauth_codes::Column::UsedAt, Expr::value(now))
         .filter(oauth_codes::Column::CodeHash.eq(code_hash))
         .filter(oauth_codes::Column::UsedAt.is_null())
-        .exec(db)
-        .await?;
-    Ok(res.rows_affected == 1)
+        .exec_with_returning(db)
+        .await?
+        .into_iter()
+        .next())
 }
 
 /// Stores a token (by its hash).

@@ -2,6 +2,12 @@
 //! (OpenID Connect Core §9): `client_secret_basic`, `client_secret_post`, `private_key_jwt`, or
 //! nothing for a public client (which then must have used PKCE).
 
+use std::{
+    collections::HashMap,
+    sync::{LazyLock, Mutex},
+    time::{Duration, Instant},
+};
+
 use jsonwebtoken::{
     Algorithm, DecodingKey, Validation,
     jwk::{Jwk, JwkSet},
@@ -20,6 +26,31 @@ const ASSERTION_MAX_SECS: i64 = 600;
 
 /// Algorithms accepted for client assertions.
 const ASSERTION_ALGS: &[Algorithm] = &[Algorithm::RS256, Algorithm::PS256, Algorithm::ES256];
+
+/// Client rows are read on every token request but change only through administration, so a
+/// process keeps each for `CLIENT_TTL` (keyed by the deployment's keys and the client id); a
+/// change to a client takes effect within that time. Unknown ids are not kept.
+type ClientCache = HashMap<String, (Instant, store::ClientRow)>;
+static CLIENTS: LazyLock<Mutex<ClientCache>> = LazyLock::new(Mutex::default);
+const CLIENT_TTL: Duration = Duration::from_secs(10);
+
+/// A client by id, through the cache.
+pub async fn find_client(ctx: Ctx<'_>, id: &str) -> Result<Option<store::ClientRow>, TokenError> {
+    let key = format!(
+        "{}:{id}",
+        ctx.keys.blind_index().compute("client-cache", "")
+    );
+    if let Some((at, row)) = CLIENTS.lock().ok().and_then(|c| c.get(&key).cloned())
+        && at.elapsed() < CLIENT_TTL
+    {
+        return Ok(Some(row));
+    }
+    let row = store::find_client(ctx.db, id).await.map_err(internal)?;
+    if let (Some(row), Ok(mut cache)) = (&row, CLIENTS.lock()) {
+        cache.insert(key, (Instant::now(), row.clone()));
+    }
+    Ok(row)
+}
 
 /// What the client sent to authenticate.
 #[derive(Debug, Clone, Default)]
@@ -49,9 +80,8 @@ pub async fn authenticate_client(
         return by_assertion(ctx, auth.client_id.as_deref(), assertion).await;
     }
     let id = auth.client_id.as_deref().ok_or(TokenError::InvalidClient)?;
-    let client = store::find_client(ctx.db, id)
-        .await
-        .map_err(internal)?
+    let client = find_client(ctx, id)
+        .await?
         .ok_or(TokenError::InvalidClient)?;
     match (&client.secret_hash, &auth.client_secret) {
         (None, None) if client.public => Ok(client),
@@ -98,9 +128,8 @@ async fn by_assertion(
     if client_id.is_some_and(|c| c != iss) {
         return Err(TokenError::InvalidClient);
     }
-    let client = store::find_client(ctx.db, iss)
-        .await
-        .map_err(internal)?
+    let client = find_client(ctx, iss)
+        .await?
         .ok_or(TokenError::InvalidClient)?;
     let set: JwkSet = client
         .jwks

@@ -173,6 +173,7 @@ pub async fn issue_code(
     ctx: Ctx<'_>,
     req: &AuthorizeRequest,
     account_id: Uuid,
+    level: AccountLevel,
     auth_time_ms: i64,
     remember_consent: bool,
 ) -> Result<String, AuthorizeError> {
@@ -199,6 +200,7 @@ pub async fn issue_code(
             auth_time: auth_time_ms,
             expires_at: now + CODE_TTL_MS,
             used_at: None,
+            level: level.as_str().to_owned(),
         },
     )
     .await?;
@@ -354,21 +356,20 @@ pub enum AccessFormat {
     Esia,
 }
 
-/// A new access token in the given form; the store keeps only its hash either way.
-async fn new_access(
+/// A new access token: 256 random bits, or — given the key, for ESIA clients — a signed JWT
+/// with ESIA's claims (`urn:esia:sbj_id`, …), which those clients read. The store keeps only
+/// its hash either way.
+fn new_access(
     ctx: Ctx<'_>,
-    format: AccessFormat,
+    esia_key: Option<&super::keys::SigningKey>,
     client_id: &str,
     account_id: Uuid,
     scopes: &str,
     now: i64,
 ) -> Result<String, TokenError> {
-    if format == AccessFormat::Opaque {
+    let Some(key) = esia_key else {
         return random(32).map_err(internal);
-    }
-    let key = super::keys::signing_key(ctx.db, ctx.keys, Algorithm::RS256)
-        .await
-        .map_err(internal)?;
+    };
     let iat = now / 1000;
     key.sign(&json!({
         "iss": crate::esia::issuer(ctx.config),
@@ -383,35 +384,18 @@ async fn new_access(
     .map_err(internal)
 }
 
-/// `grant_type=authorization_code` for an already authenticated client.
-pub async fn exchange_for(
-    ctx: Ctx<'_>,
+/// The checks of a code against the token request: its client, age, redirect URI and PKCE.
+fn check_code(
+    row: &store::CodeRow,
     client: &store::ClientRow,
-    code: &str,
+    now: i64,
     redirect_uri: Option<&str>,
     code_verifier: Option<&str>,
-    format: AccessFormat,
-) -> Result<Tokens, TokenError> {
-    let now = now_ms();
-    let code_hash = hash_of(ctx, "oauth-code", code);
-    let row = store::find_code(ctx.db, &code_hash)
-        .await
-        .map_err(internal)?
-        .ok_or_else(|| TokenError::InvalidGrant("unknown code".into()))?;
+) -> Result<(), TokenError> {
     if row.client_id != client.client_id {
         return Err(TokenError::InvalidGrant(
             "the code was issued to another client".into(),
         ));
-    }
-    // A replayed code: whoever holds it may be an attacker, so everything issued from it goes.
-    let replayed = || async {
-        store::revoke_from_code(ctx.db, &code_hash, now)
-            .await
-            .map_err(internal)?;
-        Err(TokenError::InvalidGrant("the code was used already".into()))
-    };
-    if row.used_at.is_some() {
-        return replayed().await;
     }
     if row.expires_at <= now {
         return Err(TokenError::InvalidGrant("the code has expired".into()));
@@ -429,32 +413,78 @@ pub async fn exchange_for(
                     "code_verifier does not match".into(),
                 ));
             }
+            Ok(())
         }
-        (Some(_), None) => return Err(TokenError::InvalidGrant("code_verifier is missing".into())),
-        (None, Some(_)) => {
-            return Err(TokenError::InvalidRequest(
-                "no PKCE challenge was sent".into(),
-            ));
-        }
-        (None, None) => {}
+        (Some(_), None) => Err(TokenError::InvalidGrant("code_verifier is missing".into())),
+        (None, Some(_)) => Err(TokenError::InvalidRequest(
+            "no PKCE challenge was sent".into(),
+        )),
+        (None, None) => Ok(()),
     }
-    let account = uslugi_store::accounts::find_account(ctx.db, row.account_id)
+}
+
+/// `grant_type=authorization_code` for an already authenticated client.
+pub async fn exchange_for(
+    ctx: Ctx<'_>,
+    client: &store::ClientRow,
+    code: &str,
+    redirect_uri: Option<&str>,
+    code_verifier: Option<&str>,
+    format: AccessFormat,
+) -> Result<Tokens, TokenError> {
+    let now = now_ms();
+    let code_hash = hash_of(ctx, "oauth-code", code);
+    // A replayed code: whoever holds it may be an attacker, so everything issued from it goes.
+    let replayed = || async {
+        store::revoke_from_code(ctx.db, &code_hash, now)
+            .await
+            .map_err(internal)?;
+        Err(TokenError::InvalidGrant("the code was used already".into()))
+    };
+    // Read before the transaction: SQLite has one connection, held by the transaction.
+    let esia_key = if format == AccessFormat::Esia {
+        Some(
+            super::keys::signing_key(ctx.db, ctx.keys, Algorithm::RS256)
+                .await
+                .map_err(internal)?,
+        )
+    } else {
+        None
+    };
+    let txn = ctx.db.begin().await.map_err(internal)?;
+    // Used up and read in one statement; a failed check below rolls that back.
+    let Some(row) = store::take_code(&txn, &code_hash, now)
         .await
         .map_err(internal)?
-        .ok_or_else(|| TokenError::InvalidGrant("the account is gone".into()))?;
+    else {
+        txn.rollback().await.map_err(internal)?;
+        return match store::find_code(ctx.db, &code_hash)
+            .await
+            .map_err(internal)?
+        {
+            Some(r) if r.client_id == client.client_id => replayed().await,
+            Some(_) => Err(TokenError::InvalidGrant(
+                "the code was issued to another client".into(),
+            )),
+            None => Err(TokenError::InvalidGrant("unknown code".into())),
+        };
+    };
+    if let Err(e) = check_code(&row, client, now, redirect_uri, code_verifier) {
+        txn.rollback().await.map_err(internal)?;
+        return Err(e);
+    }
     let access = new_access(
         ctx,
-        format,
+        esia_key.as_ref(),
         &client.client_id,
         row.account_id,
         &row.scopes,
         now,
-    )
-    .await?;
-    let Some((access, refresh)) = issue_pair(
+    )?;
+    let refresh = insert_pair(
         ctx,
-        access,
-        Spend::Code(&code_hash),
+        &txn,
+        &access,
         Grant {
             client_id: &client.client_id,
             account_id: row.account_id,
@@ -463,10 +493,8 @@ pub async fn exchange_for(
         },
         now,
     )
-    .await?
-    else {
-        return replayed().await;
-    };
+    .await?;
+    txn.commit().await.map_err(internal)?;
     let ttl = super::TOKEN_TTL_SECS;
     // Each client gets ID tokens in the algorithm it registered with.
     let alg = if client.id_token_alg == "ES256" {
@@ -485,7 +513,7 @@ pub async fn exchange_for(
         "iat": iat,
         "exp": iat + ttl,
         "auth_time": row.auth_time / 1000,
-        "level": account.level,
+        "level": row.level,
         "at_hash": URL_SAFE_NO_PAD.encode(&Sha256::digest(access.as_bytes())[..16]),
     });
     if let Some(n) = &row.nonce {
@@ -497,7 +525,7 @@ pub async fn exchange_for(
         claims["urn:esia:sbj"] = json!({
             "urn:esia:sbj:typ": "P",
             "urn:esia:sbj:oid": crate::esia::oid(ctx.keys, row.account_id),
-            "urn:esia:sbj:is_tru": account.level == "confirmed",
+            "urn:esia:sbj:is_tru": row.level == "confirmed",
         });
     }
     let id_token = key.sign(&claims).map_err(internal)?;
@@ -519,24 +547,15 @@ struct Grant<'a> {
     family: &'a str,
 }
 
-/// What a pair of tokens is issued for, used up in the same transaction.
-enum Spend<'a> {
-    /// An authorization code (by hash).
-    Code(&'a str),
-    /// A refresh token (by hash), replaced by the new one.
-    Refresh(&'a str),
-}
-
-/// Uses up the code or refresh token and stores a new access and refresh token of one family
-/// (the code they descend from), in one transaction — one commit per exchange. `Ok(None)` when
-/// the code or token was used meanwhile (a replay the caller answers by revoking the family).
-async fn issue_pair(
+/// Stores a new access token and a new refresh token of one family (the code they descend
+/// from) in the caller's transaction; returns the refresh token.
+async fn insert_pair(
     ctx: Ctx<'_>,
-    access: String,
-    spend: Spend<'_>,
+    txn: &impl sea_orm::ConnectionTrait,
+    access: &str,
     grant: Grant<'_>,
     now: i64,
-) -> Result<Option<(String, String)>, TokenError> {
+) -> Result<String, TokenError> {
     let Grant {
         client_id,
         account_id,
@@ -544,19 +563,9 @@ async fn issue_pair(
         family,
     } = grant;
     let refresh = random(32).map_err(internal)?;
-    let txn = ctx.db.begin().await.map_err(internal)?;
-    let won = match spend {
-        Spend::Code(hash) => store::use_code(&txn, hash, now).await,
-        Spend::Refresh(hash) => store::revoke_token(&txn, hash, now).await,
-    }
-    .map_err(internal)?;
-    if !won {
-        txn.rollback().await.map_err(internal)?;
-        return Ok(None);
-    }
     let rows = [
-        (&access, "access", now + super::TOKEN_TTL_SECS * 1000),
-        (&refresh, "refresh", now + REFRESH_TTL_MS),
+        (access, "access", now + super::TOKEN_TTL_SECS * 1000),
+        (refresh.as_str(), "refresh", now + REFRESH_TTL_MS),
     ]
     .map(|(token, kind, expires)| store::TokenRow {
         token_hash: hash_of(ctx, "oauth-token", token),
@@ -569,11 +578,10 @@ async fn issue_pair(
         revoked_at: None,
         created_at: now,
     });
-    store::insert_tokens(&txn, rows.into())
+    store::insert_tokens(txn, rows.into())
         .await
         .map_err(internal)?;
-    txn.commit().await.map_err(internal)?;
-    Ok(Some((access, refresh)))
+    Ok(refresh)
 }
 
 /// `grant_type=refresh_token`: the refresh token is replaced by a new one each time (rotation);
@@ -642,12 +650,36 @@ pub async fn refresh_for(
     let account_id = row
         .account_id
         .ok_or_else(|| TokenError::InvalidGrant("the token belongs to no person".into()))?;
-    // Two requests racing with one token: only one wins the update; the other is a reuse.
-    let access = new_access(ctx, format, &client.client_id, account_id, &scopes, now).await?;
-    let Some((access, refresh)) = issue_pair(
+    let esia_key = if format == AccessFormat::Esia {
+        Some(
+            super::keys::signing_key(ctx.db, ctx.keys, Algorithm::RS256)
+                .await
+                .map_err(internal)?,
+        )
+    } else {
+        None
+    };
+    let access = new_access(
         ctx,
-        access,
-        Spend::Refresh(&hash),
+        esia_key.as_ref(),
+        &client.client_id,
+        account_id,
+        &scopes,
+        now,
+    )?;
+    let txn = ctx.db.begin().await.map_err(internal)?;
+    // Two requests racing with one token: only one wins the update; the other is a reuse.
+    if !store::revoke_token(&txn, &hash, now)
+        .await
+        .map_err(internal)?
+    {
+        txn.rollback().await.map_err(internal)?;
+        return reused().await;
+    }
+    let refresh = insert_pair(
+        ctx,
+        &txn,
+        &access,
         Grant {
             client_id: &client.client_id,
             account_id,
@@ -656,10 +688,8 @@ pub async fn refresh_for(
         },
         now,
     )
-    .await?
-    else {
-        return reused().await;
-    };
+    .await?;
+    txn.commit().await.map_err(internal)?;
     Ok(Tokens {
         access_token: access,
         token_type: "Bearer",

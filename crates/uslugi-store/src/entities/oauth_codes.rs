@@ -16,6 +16,7 @@ pub struct Model {
     pub auth_time: i64,
     pub expires_at: i64,
     pub used_at: Option<i64>,
+    pub level: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -18,6 +18,7 @@ mod m0011_oauth_grants;
 mod m0012_oauth_clients_more;
 mod m0013_client_certificates;
 mod m0014_bank_links;
+mod m0015_code_level;
 
 /// Runs the migrations in order.
 #[derive(Debug)]
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0012_oauth_clients_more::Migration),
             Box::new(m0013_client_certificates::Migration),
             Box::new(m0014_bank_links::Migration),
+            Box::new(m0015_code_level::Migration),
         ]
     }
 }

@@ -188,9 +188,16 @@ pub(crate) async fn proceed(
         let auth_time = session
             .get::<i64>(crate::routes::factors::AUTH_AT)
             .unwrap_or_else(uslugi_store::now_ms);
-        let url = flow::issue_code(ctx(state), &req, account_id, auth_time, false)
-            .await
-            .map_err(AppError::internal)?;
+        let url = flow::issue_code(
+            ctx(state),
+            &req,
+            account_id,
+            account.level,
+            auth_time,
+            false,
+        )
+        .await
+        .map_err(AppError::internal)?;
         session.remove(REQUEST);
         return if after_form {
             back_to_service(state, &req.client_name, url)
@@ -244,7 +251,12 @@ pub async fn consent(
     let auth_time = session
         .get::<i64>(crate::routes::factors::AUTH_AT)
         .unwrap_or_else(uslugi_store::now_ms);
-    let url = flow::issue_code(ctx(&state), &req, account_id, auth_time, true)
+    let level = uslugi_core::accounts::load(&state.db, &state.keys, account_id)
+        .await
+        .map_err(AppError::internal)?
+        .ok_or(AppError::NotFound)?
+        .level;
+    let url = flow::issue_code(ctx(&state), &req, account_id, level, auth_time, true)
         .await
         .map_err(AppError::internal)?;
     back_to_service(&state, &req.client_name, url)
