@@ -303,6 +303,15 @@ async fn an_esia_integration_signs_in_and_reads_the_person() {
             .ends_with(&format!("/rs/prns/{oid}/ctts/1")),
         "{refs}"
     );
+    let (status, one) = rs(&app, access, &format!("/rs/prns/{oid}/ctts/1")).await;
+    assert_eq!(
+        (status, one["value"].as_str()),
+        (200, Some("+7(912)0001301"))
+    );
+    assert_eq!(
+        rs(&app, access, &format!("/rs/prns/{oid}/ctts/9")).await.0,
+        404
+    );
     let (_, docs) = rs(
         &app,
         access,
@@ -491,4 +500,76 @@ async fn esia_refusals_carry_esia_codes() {
     let (status, tokens) = post(form(s.sign(&format!("{SCOPE}{ts}{}{te_state}", s.id())))).await;
     assert_eq!(status, 200, "{tokens}");
     assert!(tokens["refresh_token"].is_string());
+}
+
+#[tokio::test]
+async fn the_current_endpoints_take_pkce() {
+    let app = TestApp::spawn().await;
+    let s = service(&app, "PKCESYS").await;
+    app.register_by_phone("Смирнова", "Анна", "+79120001303")
+        .await;
+    let verifier = "dBjftJeZ4CVP-mJ92K9qgZZhwjtTW1tZmvFWsIxVQfSb8";
+    let challenge = "N-Z8QO5YppeTH05n8KraxXMTEcuGYLoP5-ZNQq101D0";
+    let code_for = || {
+        let url = ac_v2(&s, &uuid::Uuid::new_v4().to_string(), &now_ts(), |p, _| {
+            p.push(("code_challenge", challenge.to_owned()));
+            p.push(("code_challenge_method", "S256".to_owned()));
+        });
+        let app = &app;
+        async move {
+            let r = app.get(&url).await;
+            let back = if r.status() == 303 {
+                TestApp::location(&r)
+            } else {
+                consent(app).await
+            };
+            param(&back, "code").unwrap()
+        }
+    };
+    let te = |code: String, verifier: &'static str| {
+        let state = uuid::Uuid::new_v4().to_string();
+        let ts = now_ts();
+        let message = format!("{}{SCOPE}{ts}{state}{CB}{code}", s.id());
+        let form = vec![
+            ("client_id", s.id().to_owned()),
+            ("code", code),
+            ("grant_type", "authorization_code".to_owned()),
+            ("client_secret", s.sign(&message)),
+            ("state", state),
+            ("redirect_uri", CB.to_owned()),
+            ("scope", SCOPE.to_owned()),
+            ("timestamp", ts),
+            ("token_type", "Bearer".to_owned()),
+            ("client_certificate_hash", s.hash().to_owned()),
+            ("code_verifier", verifier.to_owned()),
+        ];
+        let url = app.url("/aas/oauth2/v3/te");
+        async move {
+            let r = reqwest::Client::new()
+                .post(url)
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            (
+                r.status().as_u16(),
+                r.json::<serde_json::Value>().await.unwrap(),
+            )
+        }
+    };
+    let (status, err) = te(
+        code_for().await,
+        "another-verifier-another-verifier-another-ver",
+    )
+    .await;
+    assert_eq!(status, 400, "{err}");
+    assert!(
+        err["error_description"]
+            .as_str()
+            .unwrap()
+            .starts_with("ESIA-007011"),
+        "{err}"
+    );
+    let (status, tokens) = te(code_for().await, verifier).await;
+    assert_eq!(status, 200, "{tokens}");
 }

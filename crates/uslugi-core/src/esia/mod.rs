@@ -270,14 +270,23 @@ pub async fn check_ac(
     if !scopes.iter().any(|s| s == "openid") {
         scopes.insert(0, "openid".into());
     }
+    // The current endpoint takes PKCE too (S256 only, as for OpenID Connect clients).
+    let code_challenge = match (
+        get("code_challenge"),
+        get("code_challenge_method").as_deref(),
+    ) {
+        (Some(c), Some("S256")) if c.len() == 43 => Some(c),
+        (Some(_), _) => return Err(back(BAD_PARAMETER)),
+        (None, _) => None,
+    };
     Ok(AuthorizeRequest {
         client_id: checked.client.client_id,
         client_name: checked.client.name,
         redirect_uri,
         scopes,
         state,
-        nonce: None,
-        code_challenge: None,
+        nonce: get("nonce"),
+        code_challenge,
         min_level: checked.client.min_level,
     })
 }
@@ -325,7 +334,7 @@ pub async fn token(
             &checked.client,
             &grant,
             Some(redirect_uri.as_str()),
-            None,
+            get("code_verifier").as_deref(),
             AccessFormat::Esia,
         )
         .await

@@ -76,6 +76,20 @@ fn collection(base: &str, elements: Vec<Value>, embed: bool) -> Value {
     json!({ "stateFacts": ["hasSize"], "size": items.len(), "eTag": format!("{:x}", items.len()), "elements": items })
 }
 
+/// One element of a collection (`/rs/prns/{oid}/ctts/{id}`), as the collection links to it.
+pub async fn element(
+    ctx: Ctx<'_>,
+    bearer: &str,
+    oid: &str,
+    part: Part,
+    id: u64,
+) -> Result<Option<Value>, PersonError> {
+    let all = read(ctx, bearer, oid, part, true).await?;
+    Ok(all["elements"]
+        .as_array()
+        .and_then(|e| e.iter().find(|v| v["id"].as_u64() == Some(id)).cloned()))
+}
+
 /// The person's data for a bearer token: only the token's own person, only consented parts.
 pub async fn read(
     ctx: Ctx<'_>,

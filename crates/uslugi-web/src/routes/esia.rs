@@ -136,27 +136,45 @@ async fn prns(
     part: person::Part,
     query: &HashMap<String, String>,
 ) -> Response {
-    let bearer = headers
+    let embed = query.get("embed").is_some_and(|e| e.contains("elements"));
+    match person::read(ctx(state), bearer_of(headers), oid, part, embed).await {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => person_error(e),
+    }
+}
+
+fn bearer_of(headers: &HeaderMap) -> &str {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
-        .unwrap_or_default();
-    let embed = query.get("embed").is_some_and(|e| e.contains("elements"));
-    match person::read(ctx(state), bearer, oid, part, embed).await {
-        Ok(v) => Json(v).into_response(),
-        Err(person::PersonError::Unauthorized) => (
+        .unwrap_or_default()
+}
+
+fn part_of(name: &str) -> Option<person::Part> {
+    match name {
+        "ctts" => Some(person::Part::Contacts),
+        "addrs" => Some(person::Part::Addresses),
+        "docs" => Some(person::Part::Documents),
+        _ => None,
+    }
+}
+
+fn person_error(e: person::PersonError) -> Response {
+    match e {
+        person::PersonError::Unauthorized => (
             StatusCode::UNAUTHORIZED,
             [(header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"")],
             Json(serde_json::json!({ "code": "ESIA-005001", "message": "Маркер доступа недействителен" })),
         )
             .into_response(),
-        Err(person::PersonError::Forbidden) => (
+        person::PersonError::Forbidden => (
             StatusCode::FORBIDDEN,
             Json(serde_json::json!({ "code": "ESIA-005011", "message": "Нет доступа к запрошенным данным" })),
         )
             .into_response(),
-        Err(person::PersonError::Internal(why)) => {
+        person::PersonError::Internal(why) => {
             tracing::error!(error = %why, "person API failed");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
@@ -180,13 +198,27 @@ pub async fn person_part(
     Path((oid, part)): Path<(String, String)>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let part = match part.as_str() {
-        "ctts" => person::Part::Contacts,
-        "addrs" => person::Part::Addresses,
-        "docs" => person::Part::Documents,
-        _ => return StatusCode::NOT_FOUND.into_response(),
+    let Some(part) = part_of(&part) else {
+        return StatusCode::NOT_FOUND.into_response();
     };
     prns(&state, &headers, &oid, part, &q).await
+}
+
+/// `GET /rs/prns/{oid}/{part}/{id}` — one element of a collection.
+pub async fn person_element(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((oid, part, id)): Path<(String, String, String)>,
+) -> Response {
+    let (Some(part), Ok(id)) = (part_of(&part), id.parse::<u64>()) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let bearer = bearer_of(&headers);
+    match person::element(ctx(&state), bearer, &oid, part, id).await {
+        Ok(Some(v)) => Json(v).into_response(),
+        Ok(None) => StatusCode::NOT_FOUND.into_response(),
+        Err(e) => person_error(e),
+    }
 }
 
 /// `GET /idp/ext/Logout?client_id=…&redirect_url=…` — ESIA's logout: the portal session ends

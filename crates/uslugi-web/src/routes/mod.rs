@@ -184,6 +184,7 @@ pub fn router(state: AppState) -> Router {
         // npm `esia` asks for `/rs/prns/{oid}/`.
         .route("/rs/prns/{oid}/", get(esia::person_root))
         .route("/rs/prns/{oid}/{part}", get(esia::person_part))
+        .route("/rs/prns/{oid}/{part}/{id}", get(esia::person_element))
         .route("/idp/ext/Logout", get(esia::logout))
         .route("/oauth2/introspect", post(oauth::introspect))
         .route(
