@@ -261,6 +261,7 @@ pub async fn run(n: usize, concurrency: usize, alg: &str) {
         nonce: Some("n".into()),
         code_challenge: Some(CHALLENGE.into()),
         min_level: "simplified".into(),
+        esia: false,
     };
     let target = Target {
         token_url: format!("{base}/oauth2/token"),

@@ -438,6 +438,25 @@ async fn esia_refusals_carry_esia_codes() {
     assert_eq!(status, 400);
     assert!(page.contains("ESIA-007002"), "{page}");
 
+    // Refusing consent: access_denied with ESIA's code.
+    let r = app.get(&ac_v2(&other, &state, &now_ts(), |_, _| {})).await;
+    assert_eq!(r.status(), 200);
+    let (_, page) = app.get_text("/oauth2/authorize/continue").await;
+    let token = hidden_value(&page, "csrf_token").unwrap();
+    let page = app
+        .post_form(
+            "/oauth2/authorize/consent",
+            &[("csrf_token", &token), ("decision", "deny")],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("error=access_denied") && page.contains("ESIA-007004"),
+        "{page}"
+    );
+
     // The legacy endpoints: scope + timestamp + client_id + state.
     let ts = now_ts();
     let legacy = format!(

@@ -288,6 +288,7 @@ pub async fn check_ac(
         nonce: get("nonce"),
         code_challenge,
         min_level: checked.client.min_level,
+        esia: true,
     })
 }
 

@@ -45,6 +45,9 @@ pub struct AuthorizeRequest {
     pub code_challenge: Option<String>,
     /// Lowest level the client accepts.
     pub min_level: String,
+    /// Came through the ESIA-compatible endpoints: refusals use ESIA's wording.
+    #[serde(default)]
+    pub esia: bool,
 }
 
 /// Why an authorization request is refused.
@@ -142,6 +145,7 @@ pub async fn check_request(
         nonce: get("nonce").map(str::to_owned),
         code_challenge: challenge,
         min_level: client.min_level,
+        esia: false,
     })
 }
 

@@ -238,11 +238,16 @@ pub async fn consent(
     };
     session.remove(REQUEST);
     if form.decision != "allow" {
+        let description = if req.esia {
+            uslugi_core::esia::DENIED.to_string()
+        } else {
+            "the person refused".to_owned()
+        };
         let url = flow::redirect_with(
             &req.redirect_uri,
             &[
                 ("error", Some("access_denied")),
-                ("error_description", Some("the person refused")),
+                ("error_description", Some(description.as_str())),
                 ("state", req.state.as_deref()),
             ],
         );
