@@ -308,75 +308,104 @@ pub async fn finish(
     })
 }
 
-/// How the bank identity found its account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Linked before.
-    Known,
-    /// Linked now to the account with the same verified SNILS or phone.
-    Matched,
-    /// A new simplified account.
-    Created,
+/// What a bank sign-in leads to.
+#[derive(Debug, Clone)]
+pub enum Resolution {
+    /// Sign the account in (a second factor, when the account has one, still follows).
+    SignIn {
+        /// The account.
+        account_id: Uuid,
+        /// Whether the account was made just now.
+        created: bool,
+    },
+    /// An account with the same verified SNILS or phone exists: its owner must sign in to it the
+    /// usual way (password and second factor) before the bank is linked. A phone number may have
+    /// changed hands, so a match alone never opens an account.
+    Confirm(PendingLink),
 }
 
-/// The account for a bank identity (linking or creating it), with the sign-in recorded.
+/// A link waiting for the account owner's sign-in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PendingLink {
+    /// The bank's id.
+    pub bank: String,
+    /// The bank subject's blind index.
+    pub subject: String,
+    /// The matching account.
+    pub account_id: Uuid,
+    /// `snils` or `phone`.
+    pub by: String,
+}
+
+/// Finds what a bank identity leads to: its linked account, a matching account to confirm, or a
+/// new simplified account (created here, linked at once).
 pub async fn resolve(
     ctx: Ctx<'_>,
     bank: &BankConfig,
     who: &Asserted,
     client: &Client<'_>,
-) -> Result<(Uuid, Outcome), BankError> {
+) -> Result<Resolution, BankError> {
     let subject = ctx
         .keys
         .blind_index()
         .compute("bank-subject", &format!("{}:{}", bank.id, who.sub));
     let now = now_ms();
-    let (account_id, outcome) = if let Some(link) =
-        bank_links::find(ctx.db, &bank.id, &subject).await?
-    {
-        (link.account_id, Outcome::Known)
-    } else {
-        let by_snils = match &who.snils {
-            Some(s) => {
-                personal_data::account_by_verified_snils(
+    let (account_id, created) =
+        if let Some(link) = bank_links::find(ctx.db, &bank.id, &subject).await? {
+            (link.account_id, false)
+        } else {
+            let by_snils = match &who.snils {
+                Some(s) => {
+                    personal_data::account_by_verified_snils(
+                        ctx.db,
+                        &ctx.keys.blind_index().compute("snils", s),
+                    )
+                    .await?
+                }
+                None => None,
+            };
+            let by_phone = match &who.phone {
+                Some(p) => store_accounts::find_contact_by_blind(
                     ctx.db,
-                    &ctx.keys.blind_index().compute("snils", s),
+                    "phone",
+                    &Contact::Phone(p.clone()).blind(ctx.keys),
                 )
                 .await?
+                .map(|c| c.account_id),
+                None => None,
+            };
+            if let Some(account_id) = by_snils.or(by_phone) {
+                return Ok(Resolution::Confirm(PendingLink {
+                    bank: bank.id.clone(),
+                    subject,
+                    account_id,
+                    by: if by_snils.is_some() { "snils" } else { "phone" }.into(),
+                }));
             }
-            None => None,
-        };
-        let by_phone = match &who.phone {
-            Some(p) => store_accounts::find_contact_by_blind(
-                ctx.db,
-                "phone",
-                &Contact::Phone(p.clone()).blind(ctx.keys),
+            // Hashed before the transaction: it waits for a hashing permit and must not hold the
+            // database meanwhile.
+            let (Some(_), Some(_)) = (&who.family_name, &who.given_name) else {
+                return Err(BankError::NoName);
+            };
+            let unusable = ctx.passwords.hash(random()?).await?;
+            let txn = ctx
+                .db
+                .begin()
+                .await
+                .map_err(uslugi_store::StoreError::from)?;
+            let account_id = create_account(ctx, &txn, who, unusable, now).await?;
+            bank_links::insert(&txn, account_id, &bank.id, &subject, now).await?;
+            store_accounts::journal(
+                &txn,
+                account_id,
+                "bank.linked",
+                serde_json::json!({ "bank": bank.id, "by": "new account" }),
+                now,
             )
-            .await?
-            .map(|c| c.account_id),
-            None => None,
+            .await?;
+            txn.commit().await.map_err(uslugi_store::StoreError::from)?;
+            (account_id, true)
         };
-        let txn = ctx
-            .db
-            .begin()
-            .await
-            .map_err(uslugi_store::StoreError::from)?;
-        let (account_id, outcome) = match by_snils.or(by_phone) {
-            Some(id) => (id, Outcome::Matched),
-            None => (create_account(ctx, &txn, who, now).await?, Outcome::Created),
-        };
-        bank_links::insert(&txn, account_id, &bank.id, &subject, now).await?;
-        store_accounts::journal(
-            &txn,
-            account_id,
-            "bank.linked",
-            serde_json::json!({ "bank": bank.id, "by": match outcome { Outcome::Matched if by_snils.is_some() => "snils", Outcome::Matched => "phone", _ => "new account" } }),
-            now,
-        )
-        .await?;
-        txn.commit().await.map_err(uslugi_store::StoreError::from)?;
-        (account_id, outcome)
-    };
     let active = store_accounts::find_account(ctx.db, account_id)
         .await?
         .is_some_and(|a| a.status == status::ACTIVE);
@@ -396,20 +425,57 @@ pub async fn resolve(
     if !active {
         return Err(BankError::Inactive);
     }
-    Ok((account_id, outcome))
+    Ok(Resolution::SignIn {
+        account_id,
+        created,
+    })
 }
 
+/// Links the bank after the account's owner signed in; `Ok(false)` when `account_id` is not
+/// the matched account (someone else signed in) or the link exists already.
+pub async fn confirm_link(
+    ctx: Ctx<'_>,
+    pending: &PendingLink,
+    account_id: Uuid,
+) -> Result<bool, BankError> {
+    if pending.account_id != account_id
+        || bank_links::find(ctx.db, &pending.bank, &pending.subject)
+            .await?
+            .is_some()
+    {
+        return Ok(false);
+    }
+    let now = now_ms();
+    let txn = ctx
+        .db
+        .begin()
+        .await
+        .map_err(uslugi_store::StoreError::from)?;
+    bank_links::insert(&txn, account_id, &pending.bank, &pending.subject, now).await?;
+    store_accounts::journal(
+        &txn,
+        account_id,
+        "bank.linked",
+        serde_json::json!({ "bank": pending.bank, "by": pending.by }),
+        now,
+    )
+    .await?;
+    txn.commit().await.map_err(uslugi_store::StoreError::from)?;
+    Ok(true)
+}
+
+/// A simplified account from the bank's data. `unusable` is the hash of a random secret: no
+/// password is known; the person signs in through the bank or sets one through recovery.
 async fn create_account(
     ctx: Ctx<'_>,
     txn: &impl sea_orm::ConnectionTrait,
     who: &Asserted,
+    unusable: String,
     now: i64,
 ) -> Result<Uuid, BankError> {
     let (Some(last), Some(first)) = (&who.family_name, &who.given_name) else {
         return Err(BankError::NoName);
     };
-    // No password: the person signs in through the bank, or sets one through recovery.
-    let unusable = ctx.passwords.hash(random()?).await?;
     let account_id = Uuid::now_v7();
     let level = AccountLevel::Simplified.as_str();
     store_accounts::insert_account(

@@ -171,7 +171,7 @@ async fn a_first_bank_sign_in_creates_an_account_and_later_ones_find_it() {
 }
 
 #[tokio::test]
-async fn a_verified_phone_links_the_existing_account() {
+async fn a_matching_account_is_linked_only_after_its_owner_signs_in() {
     let p = pair().await;
     p.portal
         .register_by_phone("Орлов", "Пётр", "+79120001402")
@@ -180,15 +180,50 @@ async fn a_verified_phone_links_the_existing_account() {
     p.bank
         .register_by_phone("Орлов", "Пётр", "+79120001402")
         .await;
+
+    // The same verified phone does not open the account: its owner signs in first.
     let r = through_bank(&p).await;
+    assert_eq!(TestApp::location(&r), "/login");
+    let (_, page) = p.portal.get_text("/login").await;
+    assert!(
+        page.contains("У вас уже есть учётная запись с тем же подтверждённым номером телефона"),
+        "{page}"
+    );
+    assert_eq!(TestApp::location(&p.portal.get("/cabinet").await), "/login");
+    let r = p.portal.password_step("+79120001402").await;
     assert_eq!(TestApp::location(&r), "/cabinet");
     let (_, cabinet) = p.portal.get_text("/cabinet").await;
     assert!(
-        cabinet.contains("Вход через Тестовый банк привязан к вашей учётной записи"),
+        cabinet.contains("Вход через банк привязан к вашей учётной записи"),
         "{cabinet}"
     );
-    let accounts = account_count(&p.portal).await;
-    assert_eq!(accounts, 1, "linked, not a second account");
+    assert_eq!(
+        account_count(&p.portal).await,
+        1,
+        "linked, not a second account"
+    );
+
+    // With a second factor on the account, a bank sign-in still asks for it, and it does not
+    // count as a recent password for security changes.
+    p.portal.enable_totp().await;
+    p.portal.sign_out().await;
+    let r = through_bank(&p).await;
+    assert_eq!(TestApp::location(&r), "/login/factor");
+    assert_eq!(TestApp::location(&p.portal.get("/cabinet").await), "/login");
+}
+
+#[tokio::test]
+async fn a_bank_sign_in_is_no_recent_password() {
+    let p = pair().await;
+    p.bank
+        .register_by_phone("Лебедева", "Ирина", "+79120001404")
+        .await;
+    assert_eq!(TestApp::location(&through_bank(&p).await), "/cabinet");
+    let r = p.portal.get("/security/factors/totp").await;
+    assert!(
+        TestApp::location(&r).starts_with("/security/confirm"),
+        "factor changes ask for the password first"
+    );
 }
 
 #[tokio::test]

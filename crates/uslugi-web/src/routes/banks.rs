@@ -13,7 +13,7 @@ use axum::{
 };
 use serde::Deserialize;
 use uslugi_core::{
-    banks::{self, BankError, Outcome, Pending},
+    banks::{self, BankError, Pending, Resolution},
     login::{self, SignedIn},
 };
 
@@ -22,6 +22,7 @@ use crate::{
     layout::{self, Layout, render},
     routes::{
         cabinet::signed_in_layout,
+        factors::{BANK_LINK, BANK_SIGN_IN, after_password},
         oauth::message,
         registration::{client_ip, ctx},
     },
@@ -130,8 +131,12 @@ pub async fn callback(
         user_agent: crate::routes::factors::user_agent(&headers),
     };
     match banks::resolve(ctx(&state), bank, &who, &client).await {
-        Ok((account_id, outcome)) => {
-            let resp = crate::routes::factors::complete(
+        Ok(Resolution::SignIn {
+            account_id,
+            created,
+        }) => {
+            session.insert(&state, BANK_SIGN_IN, &true);
+            let resp = after_password(
                 &state,
                 &session,
                 &headers,
@@ -141,22 +146,28 @@ pub async fn callback(
                     must_change_password: false,
                 },
             )
-            .await;
-            let note = match outcome {
-                Outcome::Known => None,
-                Outcome::Matched => Some(format!(
-                    "Вход через {} привязан к вашей учётной записи",
-                    bank.name
-                )),
-                Outcome::Created => Some(
-                    "Создана упрощённая учётная запись по данным банка. Чтобы получить стандартную, заполните личные данные"
-                        .to_owned(),
-                ),
-            };
-            if let Some(note) = note {
-                session.insert(&state, "flash", &note);
+            .await?;
+            if created {
+                session.insert(
+                    &state,
+                    "flash",
+                    &"Создана упрощённая учётная запись по данным банка. Чтобы получить стандартную, заполните личные данные",
+                );
             }
             Ok(resp)
+        }
+        Ok(Resolution::Confirm(pending)) => {
+            session.insert(&state, BANK_LINK, &pending);
+            session.insert(
+                &state,
+                "flash",
+                &format!(
+                    "У вас уже есть учётная запись с тем же подтверждённым {}. Войдите в неё, и вход через «{}» привяжется к ней.",
+                    if pending.by == "snils" { "СНИЛС" } else { "номером телефона" },
+                    bank.name
+                ),
+            );
+            Ok(Redirect::to("/login").into_response())
         }
         Err(BankError::NoName) => refused(
             "Банк не передал ваши фамилию и имя, поэтому учётную запись создать нельзя. Зарегистрируйтесь на портале.",

@@ -140,6 +140,11 @@ pub async fn after_password(
     Ok(complete(state, session, headers, signed).await)
 }
 
+/// Session flag: the sign-in under way came through a partner bank.
+pub const BANK_SIGN_IN: &str = "bank_sign_in";
+/// Session key: a bank identity waiting to be linked once its account's owner signs in.
+pub const BANK_LINK: &str = "bank_link";
+
 /// Signs the account in: a new session id, the re-authentication clock, the device check.
 pub async fn complete(
     state: &AppState,
@@ -148,8 +153,33 @@ pub async fn complete(
     signed: SignedIn,
 ) -> Response {
     session.remove(PENDING);
+    // A bank sign-in is not a password: it does not count as a recent re-authentication.
+    let through_bank = session.get::<bool>(BANK_SIGN_IN).unwrap_or(false);
+    session.remove(BANK_SIGN_IN);
+    let link = session.get::<uslugi_core::banks::PendingLink>(BANK_LINK);
+    session.remove(BANK_LINK);
     session.set_account(state, Some(signed.account_id));
-    session.insert(state, AUTH_AT, &now_ms());
+    if !through_bank {
+        session.insert(state, AUTH_AT, &now_ms());
+    }
+    // The owner of the account a bank identity matched has now signed in the usual way.
+    if let Some(link) = link {
+        match uslugi_core::banks::confirm_link(
+            crate::routes::registration::ctx(state),
+            &link,
+            signed.account_id,
+        )
+        .await
+        {
+            Ok(true) => session.insert(
+                state,
+                "flash",
+                &"Вход через банк привязан к вашей учётной записи",
+            ),
+            Ok(false) => {}
+            Err(e) => tracing::error!(error = %e, "bank link after sign-in failed"),
+        }
+    }
     let target = if signed.must_change_password {
         session.insert(state, MUST_CHANGE, &true);
         "/security/password"

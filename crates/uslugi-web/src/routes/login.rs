@@ -138,6 +138,7 @@ pub async fn post(
     };
     match login::login(ctx, &form.login, &form.password, &client).await {
         Ok(signed) => {
+            session.remove(crate::routes::factors::BANK_SIGN_IN);
             crate::routes::factors::after_password(&state, &session, &headers, signed).await
         }
         Err(LoginError::Blocked) => {
