@@ -170,6 +170,34 @@ fn openssl_smime_rsa_signatures_verify_in_every_form() {
             "a foreign certificate {extra:?}"
         );
     }
+    // Two signers, even both real, are refused: one signature check per request.
+    let two = openssl(
+        &dir,
+        &[
+            "cms",
+            "-sign",
+            "-md",
+            "sha256",
+            "-in",
+            "msg.txt",
+            "-signer",
+            "rsa.crt",
+            "-inkey",
+            "rsa.key",
+            "-signer",
+            "other.crt",
+            "-inkey",
+            "other.key",
+            "-outform",
+            "DER",
+            "-binary",
+        ],
+    );
+    assert!(!signature::verify(
+        &cert,
+        message.as_bytes(),
+        &STANDARD.encode(&two)
+    ));
     // A raw RSA signature too.
     let raw = openssl(&dir, &["dgst", "-sha256", "-sign", "rsa.key", "msg.txt"]);
     assert!(signature::verify(

@@ -701,6 +701,16 @@ async fn private_key_jwt_clients_sign_in_with_their_key_and_get_es256_id_tokens(
             "too long-lived",
             assertion(&key, &c.client_id, &token_url, 3600, "j-4"),
         ),
+        (
+            "absurd exp",
+            assertion(
+                &key,
+                &c.client_id,
+                &token_url,
+                4_000_000_000_000_000_000,
+                "j-5",
+            ),
+        ),
         ("garbage", "not.a.jwt".into()),
     ] {
         let r = exchange_with(new_code().await, bad).await;

@@ -166,26 +166,29 @@ fn verify_cms(cert: &ClientCertificate, message: &[u8], ci: &ContentInfo) -> boo
             return false;
         }
     }
-    sd.signer_infos.0.iter().any(|si| {
-        let signature = si.signature.as_bytes();
-        match &si.signed_attrs {
-            None => verify_raw(&cert.key, message, signature),
-            Some(attrs) => {
-                let Some(digest) = digest_with(&si.digest_alg.oid, message) else {
-                    return false;
-                };
-                let matches = attrs.iter().any(|a| {
-                    a.oid == MESSAGE_DIGEST
-                        && a.values.iter().any(|v| {
-                            v.decode_as::<der::asn1::OctetString>()
-                                .is_ok_and(|o| o.as_bytes() == digest.as_slice())
-                        })
-                });
-                matches
-                    && attrs
-                        .to_der()
-                        .is_ok_and(|signed: Vec<u8>| verify_raw(&cert.key, &signed, signature))
-            }
+    // Exactly one signer: each costs a signature check, and a message with many would be a
+    // cheap way to burn the portal's CPU.
+    let [si] = sd.signer_infos.0.as_slice() else {
+        return false;
+    };
+    let signature = si.signature.as_bytes();
+    match &si.signed_attrs {
+        None => verify_raw(&cert.key, message, signature),
+        Some(attrs) => {
+            let Some(digest) = digest_with(&si.digest_alg.oid, message) else {
+                return false;
+            };
+            let matches = attrs.iter().any(|a| {
+                a.oid == MESSAGE_DIGEST
+                    && a.values.iter().any(|v| {
+                        v.decode_as::<der::asn1::OctetString>()
+                            .is_ok_and(|o| o.as_bytes() == digest.as_slice())
+                    })
+            });
+            matches
+                && attrs
+                    .to_der()
+                    .is_ok_and(|signed: Vec<u8>| verify_raw(&cert.key, &signed, signature))
         }
-    })
+    }
 }

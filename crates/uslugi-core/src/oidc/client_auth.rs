@@ -24,6 +24,9 @@ pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-be
 /// An assertion may be valid at most this long: its `jti` is remembered until it expires.
 const ASSERTION_MAX_SECS: i64 = 600;
 
+/// Clock skew tolerated on an assertion's `exp`.
+const LEEWAY_SECS: u64 = 30;
+
 /// Algorithms accepted for client assertions.
 const ASSERTION_ALGS: &[Algorithm] = &[Algorithm::RS256, Algorithm::PS256, Algorithm::ES256];
 
@@ -146,7 +149,7 @@ async fn by_assertion(
     validation.set_issuer(&[iss]);
     validation.sub = Some(iss.to_owned());
     validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
-    validation.leeway = 30;
+    validation.leeway = LEEWAY_SECS;
     let claims = candidates
         .iter()
         .filter_map(|k| DecodingKey::from_jwk(k).ok())
@@ -158,14 +161,16 @@ async fn by_assertion(
         .ok_or(TokenError::InvalidClient)?;
     let now = now_ms();
     let exp = claims["exp"].as_i64().ok_or(TokenError::InvalidClient)?;
-    if exp * 1000 > now + ASSERTION_MAX_SECS * 1000 {
+    // Compared in seconds before any multiplication: a huge `exp` must not wrap around.
+    if exp > now / 1000 + ASSERTION_MAX_SECS {
         return Err(TokenError::InvalidClient);
     }
     let jti = claims["jti"].as_str().ok_or(TokenError::InvalidClient)?;
+    // Remembered until the assertion stops being accepted, leeway included.
     let fresh = store::record_assertion(
         ctx.db,
         &hash_of(ctx, "client-assertion", &format!("{iss}:{jti}")),
-        exp * 1000,
+        (exp + i64::try_from(LEEWAY_SECS).unwrap_or(0)) * 1000,
         now,
     )
     .await
