@@ -402,7 +402,15 @@ pub async fn withdraw_consent(
     client_id: &str,
     now: i64,
 ) -> Result<bool, StoreError> {
-    use crate::entities::{oauth_consents, oauth_tokens};
+    use crate::entities::{oauth_codes, oauth_consents, oauth_tokens};
+    // Codes issued in the last minute would otherwise still turn into tokens.
+    oauth_codes::Entity::update_many()
+        .col_expr(oauth_codes::Column::UsedAt, Expr::value(now))
+        .filter(oauth_codes::Column::AccountId.eq(account_id))
+        .filter(oauth_codes::Column::ClientId.eq(client_id))
+        .filter(oauth_codes::Column::UsedAt.is_null())
+        .exec(db)
+        .await?;
     let res = oauth_consents::Entity::delete_many()
         .filter(oauth_consents::Column::AccountId.eq(account_id))
         .filter(oauth_consents::Column::ClientId.eq(client_id))

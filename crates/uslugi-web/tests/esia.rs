@@ -355,14 +355,38 @@ async fn an_esia_integration_signs_in_and_reads_the_person() {
     );
     assert_eq!(rs(&app, access, &format!("/rs/prns/{oid}")).await.0, 401);
 
-    // ESIA's logout: signed out and back to the service.
+    // ESIA's logout: the person is asked, then signed out and sent back to the service.
     let r = app
         .get(&format!(
             "/idp/ext/Logout?{}",
             query(&[("client_id", "TESTSYS"), ("redirect_url", CB)])
         ))
         .await;
-    assert_eq!(TestApp::location(&r), CB);
+    let confirm = TestApp::location(&r);
+    assert!(confirm.starts_with("/oauth2/logout?"), "{confirm}");
+    let (status, page) = app.get_text(&confirm).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Выйти из портала?"), "{page}");
+    assert_eq!(
+        app.get("/cabinet").await.status(),
+        200,
+        "not before the answer"
+    );
+    let csrf = hidden_value(&page, "csrf_token").unwrap();
+    let page = app
+        .post_form(
+            "/oauth2/logout",
+            &[
+                ("csrf_token", &csrf),
+                ("client_id", "TESTSYS"),
+                ("post_logout_redirect_uri", CB),
+            ],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&format!("url={CB}")), "{page}");
     assert_eq!(TestApp::location(&app.get("/cabinet").await), "/login");
 }
 

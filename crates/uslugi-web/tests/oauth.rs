@@ -839,6 +839,9 @@ async fn withdrawing_access_in_the_cabinet_ends_the_services_tokens() {
         page.contains("<h2>Электронный дневник</h2>") && page.contains("<li>ФИО</li>"),
         "{page}"
     );
+    // A code issued just before the withdrawal must not turn into tokens after it.
+    let r = app.get(&authorize_url(&c, "")).await;
+    let late_code = query_param(&TestApp::location(&r), "code").unwrap();
     let csrf = hidden_value(&page, "csrf_token").unwrap();
     for _ in 0..2 {
         let r = app
@@ -854,6 +857,7 @@ async fn withdrawing_access_in_the_cabinet_ends_the_services_tokens() {
     assert_eq!(userinfo_status(&app, access).await, 401);
     let r = refresh_with(&app, &c, t["refresh_token"].as_str().unwrap(), None).await;
     assert_eq!(r.status(), 400);
+    assert_eq!(exchange(&app, &c, &late_code, VERIFIER).await.status(), 400);
     // The next sign-in through the service asks again.
     assert_eq!(app.get(&authorize_url(&c, "")).await.status(), 200);
     // The journal has one withdrawal.

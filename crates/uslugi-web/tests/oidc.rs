@@ -144,12 +144,43 @@ async fn client_secrets_are_stored_only_as_keyed_hashes() {
     );
     for (uris, scopes) in [
         (vec!["http://example.ru/cb"], vec![]),
+        (vec!["http://localhost.evil.example/cb"], vec![]),
+        (vec!["http://localhost@evil.example/cb"], vec![]),
+        (vec!["https://good.example@evil.example/cb"], vec![]),
+        (vec!["javascript://localhost/cb"], vec![]),
         (vec!["https://example.ru/cb#x"], vec![]),
         (vec![], vec![]),
         (vec!["https://example.ru/cb"], vec!["openid", "everything"]),
     ] {
         assert!(
             clients::register(app.db(), &app.state.keys, spec(uris, scopes))
+                .await
+                .is_err()
+        );
+    }
+    for local in [
+        "http://localhost:3000/cb",
+        "http://127.0.0.1/cb",
+        "http://[::1]:8080/cb",
+    ] {
+        assert!(
+            clients::register(app.db(), &app.state.keys, spec(vec![local], vec![]))
+                .await
+                .is_ok(),
+            "{local}"
+        );
+    }
+    // A certificate (ESIA) client is neither public nor pairwise.
+    let cert = include_bytes!("../../uslugi-core/tests/fixtures/gost256.crt").to_vec();
+    for (public, pairwise) in [(true, false), (false, true)] {
+        let bad = clients::ClientSpec {
+            certificate: Some(cert.clone()),
+            public,
+            pairwise,
+            ..spec(vec!["https://example.ru/cb"], vec![])
+        };
+        assert!(
+            clients::register(app.db(), &app.state.keys, bad)
                 .await
                 .is_err()
         );

@@ -129,10 +129,7 @@ pub async fn register(db: &Db, keys: &Keys, spec: ClientSpec) -> Result<Register
         .iter()
         .chain(&spec.post_logout_redirect_uris)
     {
-        let ok = (uri.starts_with("https://")
-            || uri.starts_with("http://localhost")
-            || uri.starts_with("http://127.0.0.1"))
-            && !uri.contains('#');
+        let ok = acceptable_redirect(uri);
         if !ok {
             return Err(ClientError::Invalid(format!(
                 "redirect URI {uri}: must be https (or http on localhost) and without a fragment"
@@ -151,9 +148,16 @@ pub async fn register(db: &Db, keys: &Keys, spec: ClientSpec) -> Result<Register
             "--id-token-alg must be RS256 or ES256".into(),
         ));
     }
-    if spec.public && (spec.jwks.is_some() || spec.client_credentials) {
+    if spec.public && (spec.jwks.is_some() || spec.client_credentials || spec.certificate.is_some())
+    {
         return Err(ClientError::Invalid(
-            "a public client has no keys and cannot use client_credentials".into(),
+            "a public client has no keys or certificate and cannot use client_credentials".into(),
+        ));
+    }
+    if spec.certificate.is_some() && spec.pairwise {
+        return Err(ClientError::Invalid(
+            "ESIA clients identify people by oid: --pairwise does not apply with --certificate"
+                .into(),
         ));
     }
     let jwks = spec.jwks.as_deref().map(check_jwks).transpose()?;
@@ -244,6 +248,29 @@ pub async fn register(db: &Db, keys: &Keys, spec: ClientSpec) -> Result<Register
             .and_then(|b| crate::esia::signature::parse_certificate(b).ok())
             .map(|c| crate::esia::signature::certificate_hash(&c.der)),
     })
+}
+
+/// https anywhere, plain http only to this machine (a developer's service), no fragment and no
+/// user part (`https://good@evil`). The host is compared exactly: `http://localhost.evil.com`
+/// is not local.
+fn acceptable_redirect(uri: &str) -> bool {
+    let (scheme, rest) = match uri.split_once("://") {
+        Some(p) => p,
+        None => return false,
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if uri.contains('#') || authority.is_empty() || authority.contains('@') {
+        return false;
+    }
+    let host = match authority.rsplit_once(':') {
+        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !port.is_empty() => h,
+        _ => authority,
+    };
+    match scheme {
+        "https" => true,
+        "http" => matches!(host, "localhost" | "127.0.0.1" | "[::1]"),
+        _ => false,
+    }
 }
 
 fn pem_certificate(der: &[u8]) -> String {

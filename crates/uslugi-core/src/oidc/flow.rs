@@ -82,6 +82,8 @@ pub async fn check_request(
     let client_id = get("client_id").ok_or(AuthorizeError::BadClient)?;
     let client = store::find_client(ctx.db, client_id)
         .await?
+        // An ESIA client proves itself with signed requests at `/aas/oauth2/…` only.
+        .filter(|c| c.certificate.is_none())
         .ok_or(AuthorizeError::BadClient)?;
     let registered: Vec<String> = serde_json::from_str(&client.redirect_uris).unwrap_or_default();
     // Compared exactly, character for character (no prefix or pattern matching).

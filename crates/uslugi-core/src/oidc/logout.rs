@@ -74,7 +74,18 @@ pub async fn check(
         Some(uri) => {
             let registered: Vec<String> = client
                 .as_ref()
-                .and_then(|c| serde_json::from_str(&c.post_logout_redirect_uris).ok())
+                .map(|c| {
+                    let mut list: Vec<String> =
+                        serde_json::from_str(&c.post_logout_redirect_uris).unwrap_or_default();
+                    // ESIA integrations return people to their redirect URIs after logout.
+                    if c.certificate.is_some() {
+                        list.extend(
+                            serde_json::from_str::<Vec<String>>(&c.redirect_uris)
+                                .unwrap_or_default(),
+                        );
+                    }
+                    list
+                })
                 .unwrap_or_default();
             // Compared exactly, as redirect URIs are.
             if !registered.iter().any(|r| r == uri) {

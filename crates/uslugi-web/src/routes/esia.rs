@@ -221,38 +221,19 @@ pub async fn person_element(
     }
 }
 
-/// `GET /idp/ext/Logout?client_id=…&redirect_url=…` — ESIA's logout: the portal session ends
-/// and the person goes back to an address registered for the service. Without a known service
-/// and address the portal asks first, as `/oauth2/logout` does.
-pub async fn logout(
-    State(state): State<AppState>,
-    session: Session,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, AppError> {
-    let client = match q.get("client_id") {
-        Some(id) => uslugi_store::oidc::find_client(&state.db, id).await?,
-        None => None,
-    };
-    let registered = |c: &uslugi_store::oidc::ClientRow, url: &str| {
-        [&c.redirect_uris, &c.post_logout_redirect_uris]
-            .iter()
-            .any(|list| {
-                serde_json::from_str::<Vec<String>>(list)
-                    .unwrap_or_default()
-                    .iter()
-                    .any(|u| u == url)
-            })
-    };
-    match (client, q.get("redirect_url")) {
-        (Some(c), Some(url)) if registered(&c, url) => {
-            session.destroy();
-            Ok(Redirect::to(url).into_response())
-        }
-        (Some(c), None) => Ok(Redirect::to(&flow::redirect_with(
-            "/oauth2/logout",
-            &[("client_id", Some(c.client_id.as_str()))],
-        ))
-        .into_response()),
-        _ => Ok(Redirect::to("/oauth2/logout").into_response()),
-    }
+/// `GET /idp/ext/Logout?client_id=…&redirect_url=…` — ESIA's logout, through the portal's own:
+/// the person is asked before the session ends (the request carries no proof of who sent it),
+/// then goes back to the service's registered address.
+pub async fn logout(Query(q): Query<HashMap<String, String>>) -> Response {
+    Redirect::to(&flow::redirect_with(
+        "/oauth2/logout",
+        &[
+            ("client_id", q.get("client_id").map(String::as_str)),
+            (
+                "post_logout_redirect_uri",
+                q.get("redirect_url").map(String::as_str),
+            ),
+        ],
+    ))
+    .into_response()
 }
