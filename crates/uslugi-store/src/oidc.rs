@@ -425,3 +425,35 @@ pub async fn withdraw_consent(
         .await?;
     Ok(res.rows_affected > 0)
 }
+
+/// An account's ESIA oid, if it has one.
+pub async fn esia_oid(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+) -> Result<Option<i64>, StoreError> {
+    use crate::entities::esia_oids;
+    Ok(esia_oids::Entity::find_by_id(account_id)
+        .one(db)
+        .await?
+        .map(|r| r.oid))
+}
+
+/// Gives an account an oid: `Ok(false)` when that number (or the account) has one already.
+pub async fn insert_esia_oid(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+    oid: i64,
+) -> Result<bool, StoreError> {
+    use crate::entities::esia_oids;
+    let res = esia_oids::Entity::insert(esia_oids::ActiveModel {
+        account_id: Set(account_id),
+        oid: Set(oid),
+    })
+    .exec_without_returning(db)
+    .await;
+    match res {
+        Ok(_) => Ok(true),
+        Err(e) if crate::accounts::unique_violation(&e).is_some() => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -616,3 +616,33 @@ async fn the_current_endpoints_take_pkce() {
     let (status, tokens) = te(code_for().await, verifier).await;
     assert_eq!(status, 200, "{tokens}");
 }
+
+#[tokio::test]
+async fn oids_stay_unique_when_the_derived_number_is_taken() {
+    let app = TestApp::spawn().await;
+    let (first, second) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+    let h = app
+        .state
+        .keys
+        .blind_index()
+        .compute("esia-oid", &second.to_string());
+    let derived = i64::from_str_radix(&h[..13], 16).unwrap() + 1_000_000_000;
+    // Someone else holds the number the second account would get.
+    assert!(
+        uslugi_store::oidc::insert_esia_oid(app.db(), first, derived)
+            .await
+            .unwrap()
+    );
+    let oid = esia::assign_oid(app.db(), &app.state.keys, second)
+        .await
+        .unwrap();
+    assert_eq!(oid, u64::try_from(derived + 1).unwrap());
+    assert_eq!(
+        esia::assign_oid(app.db(), &app.state.keys, second)
+            .await
+            .unwrap(),
+        oid,
+        "stable"
+    );
+    assert!(oid < (1 << 53), "safe as a JavaScript number");
+}

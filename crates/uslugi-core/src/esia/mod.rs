@@ -33,13 +33,44 @@ pub fn issuer(config: &crate::Config) -> String {
         .unwrap_or_else(|| crate::oidc::issuer(config))
 }
 
-/// ESIA's person id for an account: a stable number (under 2⁵²) derived with the portal's keys,
-/// so that it reveals nothing and needs no lookup table.
-pub fn oid(keys: &Keys, account_id: Uuid) -> u64 {
+/// ESIA's person id (`oid`) for an account: a stored number, unique, allocated at the account's
+/// first ESIA sign-in. The first candidate is derived with the portal's keys (it reveals nothing
+/// and needs no counter); a taken one moves on to the next number.
+pub async fn assign_oid(
+    db: &uslugi_store::Db,
+    keys: &Keys,
+    account_id: Uuid,
+) -> Result<u64, uslugi_store::StoreError> {
+    if let Some(oid) = store::esia_oid(db, account_id).await? {
+        return Ok(u64::try_from(oid).unwrap_or(0));
+    }
     let h = keys
         .blind_index()
         .compute("esia-oid", &account_id.to_string());
-    u64::from_str_radix(&h[..13], 16).unwrap_or(0) + 1_000_000_000
+    // Under 2⁵² + 10⁹: JavaScript clients read it as a number without losing digits.
+    let first = i64::from_str_radix(&h[..13], 16).unwrap_or(0) + 1_000_000_000;
+    for candidate in first..first + 64 {
+        if store::insert_esia_oid(db, account_id, candidate).await? {
+            return Ok(u64::try_from(candidate).unwrap_or(0));
+        }
+        // Either the number is taken or a parallel request gave this account one.
+        if let Some(oid) = store::esia_oid(db, account_id).await? {
+            return Ok(u64::try_from(oid).unwrap_or(0));
+        }
+    }
+    Err(uslugi_store::StoreError::Corrupt(
+        "no free ESIA oid after 64 tries".into(),
+    ))
+}
+
+/// The oid of an account that has one (read on the person API and at the token exchange).
+pub async fn oid_of(
+    db: &impl sea_orm::ConnectionTrait,
+    account_id: Uuid,
+) -> Result<Option<u64>, uslugi_store::StoreError> {
+    Ok(store::esia_oid(db, account_id)
+        .await?
+        .and_then(|o| u64::try_from(o).ok()))
 }
 
 /// An ESIA refusal: the RFC 6749 code and ESIA's own.

@@ -108,7 +108,8 @@ pub async fn read(
     .map_err(internal)?
     .ok_or(PersonError::Unauthorized)?;
     let account_id = token.account_id.ok_or(PersonError::Forbidden)?;
-    if oid.parse::<u64>().ok() != Some(super::oid(ctx.keys, account_id)) {
+    let own = super::oid_of(ctx.db, account_id).await.map_err(internal)?;
+    if own.is_none() || oid.parse::<u64>().ok() != own {
         return Err(PersonError::Forbidden);
     }
     let scopes: Vec<&str> = token.scopes.split(' ').collect();

@@ -184,6 +184,10 @@ pub async fn issue_code(
     remember_consent: bool,
 ) -> Result<String, AuthorizeError> {
     let code = random(32).map_err(|e| uslugi_store::StoreError::Corrupt(e.to_string()))?;
+    if req.esia {
+        // Before the transaction: the oid is allocated with its own statements.
+        crate::esia::assign_oid(ctx.db, ctx.keys, account_id).await?;
+    }
     let now = now_ms();
     let txn = ctx
         .db
@@ -367,19 +371,18 @@ pub enum AccessFormat {
 /// its hash either way.
 fn new_access(
     ctx: Ctx<'_>,
-    esia_key: Option<&super::keys::SigningKey>,
+    esia: Option<(&super::keys::SigningKey, u64)>,
     client_id: &str,
-    account_id: Uuid,
     scopes: &str,
     now: i64,
 ) -> Result<String, TokenError> {
-    let Some(key) = esia_key else {
+    let Some((key, oid)) = esia else {
         return random(32).map_err(internal);
     };
     let iat = now / 1000;
     key.sign(&json!({
         "iss": crate::esia::issuer(ctx.config),
-        "urn:esia:sbj_id": crate::esia::oid(ctx.keys, account_id),
+        "urn:esia:sbj_id": oid,
         "urn:esia:sid": random(16).map_err(internal)?,
         "client_id": client_id,
         "scope": scopes,
@@ -479,11 +482,19 @@ pub async fn exchange_for(
         txn.rollback().await.map_err(internal)?;
         return Err(e);
     }
+    let oid = match &esia_key {
+        Some(_) => Some(
+            crate::esia::oid_of(&txn, row.account_id)
+                .await
+                .map_err(internal)?
+                .ok_or_else(|| internal("an ESIA code without an oid"))?,
+        ),
+        None => None,
+    };
     let access = new_access(
         ctx,
-        esia_key.as_ref(),
+        esia_key.as_ref().zip(oid),
         &client.client_id,
-        row.account_id,
         &row.scopes,
         now,
     )?;
@@ -530,7 +541,7 @@ pub async fn exchange_for(
         // ESIA clients read the person's oid from here (`urn:esia:sbj` → `urn:esia:sbj:oid`).
         claims["urn:esia:sbj"] = json!({
             "urn:esia:sbj:typ": "P",
-            "urn:esia:sbj:oid": crate::esia::oid(ctx.keys, row.account_id),
+            "urn:esia:sbj:oid": oid,
             "urn:esia:sbj:is_tru": row.level == "confirmed",
         });
     }
@@ -656,20 +667,23 @@ pub async fn refresh_for(
     let account_id = row
         .account_id
         .ok_or_else(|| TokenError::InvalidGrant("the token belongs to no person".into()))?;
-    let esia_key = if format == AccessFormat::Esia {
-        Some(
+    let esia = if format == AccessFormat::Esia {
+        Some((
             super::keys::signing_key(ctx.db, ctx.keys, Algorithm::RS256)
                 .await
                 .map_err(internal)?,
-        )
+            crate::esia::oid_of(ctx.db, account_id)
+                .await
+                .map_err(internal)?
+                .ok_or_else(|| internal("an ESIA token without an oid"))?,
+        ))
     } else {
         None
     };
     let access = new_access(
         ctx,
-        esia_key.as_ref(),
+        esia.as_ref().map(|(k, o)| (k, *o)),
         &client.client_id,
-        account_id,
         &scopes,
         now,
     )?;

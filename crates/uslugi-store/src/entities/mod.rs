@@ -8,6 +8,7 @@ pub mod backup_codes;
 pub mod bank_links;
 pub mod code_sends;
 pub mod dev_messages;
+pub mod esia_oids;
 pub mod jobs;
 pub mod known_devices;
 pub mod login_attempts;

@@ -19,6 +19,7 @@ mod m0012_oauth_clients_more;
 mod m0013_client_certificates;
 mod m0014_bank_links;
 mod m0015_code_level;
+mod m0016_esia_oids;
 
 /// Runs the migrations in order.
 #[derive(Debug)]
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0013_client_certificates::Migration),
             Box::new(m0014_bank_links::Migration),
             Box::new(m0015_code_level::Migration),
+            Box::new(m0016_esia_oids::Migration),
         ]
     }
 }
