@@ -5,6 +5,12 @@
 //! verified SNILS or confirmed phone; otherwise a simplified account is created from what the bank
 //! told. Links are listed in the security cabinet and can be removed.
 
+use std::{
+    collections::HashMap,
+    sync::{LazyLock, Mutex},
+    time::{Duration, Instant},
+};
+
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, jwk::JwkSet};
 use sea_orm::TransactionTrait;
@@ -121,7 +127,21 @@ async fn get_json(
         .map_err(unavailable)
 }
 
+/// Discovery documents by issuer, kept `DISCOVERY_TTL`: anyone can open `/login/bank/{id}`, and
+/// each visit must not make the portal fetch from the bank again.
+type DiscoveryCache = HashMap<String, (Instant, Value)>;
+static DISCOVERY: LazyLock<Mutex<DiscoveryCache>> = LazyLock::new(Mutex::default);
+const DISCOVERY_TTL: Duration = Duration::from_secs(300);
+
 async fn discover(bank: &BankConfig) -> Result<Value, BankError> {
+    if let Some((at, doc)) = DISCOVERY
+        .lock()
+        .ok()
+        .and_then(|c| c.get(&bank.issuer).cloned())
+        && at.elapsed() < DISCOVERY_TTL
+    {
+        return Ok(doc);
+    }
     let url = format!(
         "{}/.well-known/openid-configuration",
         bank.issuer.trim_end_matches('/')
@@ -131,6 +151,9 @@ async fn discover(bank: &BankConfig) -> Result<Value, BankError> {
         return Err(BankError::Unavailable(
             "the discovery issuer differs".into(),
         ));
+    }
+    if let Ok(mut cache) = DISCOVERY.lock() {
+        cache.insert(bank.issuer.clone(), (Instant::now(), doc.clone()));
     }
     Ok(doc)
 }

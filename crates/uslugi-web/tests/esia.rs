@@ -258,6 +258,10 @@ async fn an_esia_integration_signs_in_and_reads_the_person() {
     assert_eq!(status, 200, "{tokens}");
     assert_eq!(tokens["state"], te_state.as_str());
     assert_eq!(tokens["token_type"], "Bearer");
+    assert!(
+        tokens["refresh_token"].is_null(),
+        "access_type=online: no refresh token"
+    );
     let access = tokens["access_token"].as_str().unwrap();
     let oid = claims(access)["urn:esia:sbj_id"].as_u64().unwrap();
     let id_claims = claims(tokens["id_token"].as_str().unwrap());

@@ -326,6 +326,8 @@ pub async fn check_ac(
         code_challenge,
         min_level: checked.client.min_level,
         esia: true,
+        // ESIA gives a refresh token only for `access_type=offline`; `online` is the default.
+        offline: get("access_type").as_deref() == Some("offline"),
     })
 }
 

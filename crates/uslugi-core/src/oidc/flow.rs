@@ -48,6 +48,13 @@ pub struct AuthorizeRequest {
     /// Came through the ESIA-compatible endpoints: refusals use ESIA's wording.
     #[serde(default)]
     pub esia: bool,
+    /// A refresh token may be issued (ESIA's `access_type=offline`; always for OpenID Connect).
+    #[serde(default = "yes")]
+    pub offline: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Why an authorization request is refused.
@@ -148,6 +155,7 @@ pub async fn check_request(
         code_challenge: challenge,
         min_level: client.min_level,
         esia: false,
+        offline: true,
     })
 }
 
@@ -211,6 +219,7 @@ pub async fn issue_code(
             expires_at: now + CODE_TTL_MS,
             used_at: None,
             level: level.as_str().to_owned(),
+            offline: req.offline,
         },
     )
     .await?;
@@ -498,7 +507,7 @@ pub async fn exchange_for(
         &row.scopes,
         now,
     )?;
-    let refresh = insert_pair(
+    let refresh = insert_tokens_of(
         ctx,
         &txn,
         &access,
@@ -509,6 +518,7 @@ pub async fn exchange_for(
             family: &code_hash,
         },
         now,
+        row.offline,
     )
     .await?;
     txn.commit().await.map_err(internal)?;
@@ -550,7 +560,7 @@ pub async fn exchange_for(
         access_token: access,
         token_type: "Bearer",
         expires_in: ttl,
-        refresh_token: Some(refresh),
+        refresh_token: refresh,
         id_token: Some(id_token),
         scope: row.scopes,
     })
@@ -573,31 +583,51 @@ async fn insert_pair(
     grant: Grant<'_>,
     now: i64,
 ) -> Result<String, TokenError> {
+    insert_tokens_of(ctx, txn, access, grant, now, true)
+        .await
+        .map(Option::unwrap_or_default)
+}
+
+/// Stores a new access token and, when `with_refresh`, a refresh token of the same family (the
+/// code they descend from) in the caller's transaction; returns the refresh token.
+async fn insert_tokens_of(
+    ctx: Ctx<'_>,
+    txn: &impl sea_orm::ConnectionTrait,
+    access: &str,
+    grant: Grant<'_>,
+    now: i64,
+    with_refresh: bool,
+) -> Result<Option<String>, TokenError> {
     let Grant {
         client_id,
         account_id,
         scopes,
         family,
     } = grant;
-    let refresh = random(32).map_err(internal)?;
-    let rows = [
-        (access, "access", now + super::TOKEN_TTL_SECS * 1000),
-        (refresh.as_str(), "refresh", now + REFRESH_TTL_MS),
-    ]
-    .map(|(token, kind, expires)| store::TokenRow {
-        token_hash: hash_of(ctx, "oauth-token", token),
-        kind: kind.into(),
-        client_id: client_id.to_owned(),
-        account_id: Some(account_id),
-        scopes: scopes.to_owned(),
-        code_hash: Some(family.to_owned()),
-        expires_at: expires,
-        revoked_at: None,
-        created_at: now,
-    });
-    store::insert_tokens(txn, rows.into())
-        .await
-        .map_err(internal)?;
+    let refresh = if with_refresh {
+        Some(random(32).map_err(internal)?)
+    } else {
+        None
+    };
+    let mut pairs = vec![(access, "access", now + super::TOKEN_TTL_SECS * 1000)];
+    if let Some(r) = &refresh {
+        pairs.push((r.as_str(), "refresh", now + REFRESH_TTL_MS));
+    }
+    let rows: Vec<store::TokenRow> = pairs
+        .into_iter()
+        .map(|(token, kind, expires)| store::TokenRow {
+            token_hash: hash_of(ctx, "oauth-token", token),
+            kind: kind.into(),
+            client_id: client_id.to_owned(),
+            account_id: Some(account_id),
+            scopes: scopes.to_owned(),
+            code_hash: Some(family.to_owned()),
+            expires_at: expires,
+            revoked_at: None,
+            created_at: now,
+        })
+        .collect();
+    store::insert_tokens(txn, rows).await.map_err(internal)?;
     Ok(refresh)
 }
 

@@ -17,6 +17,7 @@ pub struct Model {
     pub expires_at: i64,
     pub used_at: Option<i64>,
     pub level: String,
+    pub offline: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

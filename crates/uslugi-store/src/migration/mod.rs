@@ -20,6 +20,7 @@ mod m0013_client_certificates;
 mod m0014_bank_links;
 mod m0015_code_level;
 mod m0016_esia_oids;
+mod m0017_code_offline;
 
 /// Runs the migrations in order.
 #[derive(Debug)]
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0014_bank_links::Migration),
             Box::new(m0015_code_level::Migration),
             Box::new(m0016_esia_oids::Migration),
+            Box::new(m0017_code_offline::Migration),
         ]
     }
 }
