@@ -100,7 +100,7 @@ pub async fn read(
 ) -> Result<Value, PersonError> {
     let token = store::live_token(
         ctx.db,
-        &ctx.keys.blind_index().compute("oauth-token", bearer),
+        &crate::oidc::flow::hash_of(ctx, "oauth-token", bearer),
         "access",
         now_ms(),
     )

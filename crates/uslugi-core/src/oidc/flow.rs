@@ -178,7 +178,7 @@ pub(super) fn random(bytes: usize) -> Result<String, crate::CryptoError> {
     Ok(URL_SAFE_NO_PAD.encode(b))
 }
 
-pub(super) fn hash_of(ctx: Ctx<'_>, kind: &str, secret: &str) -> String {
+pub(crate) fn hash_of(ctx: Ctx<'_>, kind: &str, secret: &str) -> String {
     ctx.keys.blind_index().compute(kind, secret)
 }
 
@@ -574,20 +574,6 @@ struct Grant<'a> {
     family: &'a str,
 }
 
-/// Stores a new access token and a new refresh token of one family (the code they descend
-/// from) in the caller's transaction; returns the refresh token.
-async fn insert_pair(
-    ctx: Ctx<'_>,
-    txn: &impl sea_orm::ConnectionTrait,
-    access: &str,
-    grant: Grant<'_>,
-    now: i64,
-) -> Result<String, TokenError> {
-    insert_tokens_of(ctx, txn, access, grant, now, true)
-        .await
-        .map(Option::unwrap_or_default)
-}
-
 /// Stores a new access token and, when `with_refresh`, a refresh token of the same family (the
 /// code they descend from) in the caller's transaction; returns the refresh token.
 async fn insert_tokens_of(
@@ -726,7 +712,7 @@ pub async fn refresh_for(
         txn.rollback().await.map_err(internal)?;
         return reused().await;
     }
-    let refresh = insert_pair(
+    let refresh = insert_tokens_of(
         ctx,
         &txn,
         &access,
@@ -737,6 +723,7 @@ pub async fn refresh_for(
             family: &family,
         },
         now,
+        true,
     )
     .await?;
     txn.commit().await.map_err(internal)?;
@@ -744,7 +731,7 @@ pub async fn refresh_for(
         access_token: access,
         token_type: "Bearer",
         expires_in: super::TOKEN_TTL_SECS,
-        refresh_token: Some(refresh),
+        refresh_token: refresh,
         id_token: None,
         scope: scopes,
     })
