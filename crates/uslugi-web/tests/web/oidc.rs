@@ -171,7 +171,7 @@ async fn client_secrets_are_stored_only_as_keyed_hashes() {
         );
     }
     // A certificate (ESIA) client is neither public nor pairwise.
-    let cert = include_bytes!("../../uslugi-core/tests/fixtures/gost256.crt").to_vec();
+    let cert = include_bytes!("../../../uslugi-core/tests/fixtures/gost256.crt").to_vec();
     for (public, pairwise) in [(true, false), (false, true)] {
         let bad = clients::ClientSpec {
             certificate: Some(cert.clone()),
