@@ -1,8 +1,8 @@
 // npm `oidc-provider` as the comparison in `uslugi-bench tokens`: the same token exchange
-// (confidential client with client_secret_basic, PKCE S256, RS256 ID token from a 2048-bit key,
-// refresh tokens that rotate). Codes are minted through the library's own models at
+// (confidential client with client_secret_basic, PKCE S256, an ID token signed RS256 with a 2048-bit
+// key or ES256 with a P-256 key, refresh tokens that rotate). Codes are minted through the library's own models at
 // GET /bench/codes?n=… before the timed part, as Uslugi's are minted in-process.
-// Usage: node bench/oidc-provider.mjs <port> — prints one JSON line when ready.
+// Usage: node bench/oidc-provider.mjs <port> [RS256|ES256] — prints one JSON line when ready.
 import crypto from 'node:crypto';
 import http from 'node:http';
 import Provider from 'oidc-provider';
@@ -11,8 +11,12 @@ const port = Number(process.argv[2]);
 const issuer = `http://127.0.0.1:${port}`;
 const redirectUri = 'http://127.0.0.1/cb';
 const secret = crypto.randomBytes(32).toString('base64url');
-const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
-const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'bench-rs256', use: 'sig', alg: 'RS256' };
+const alg = process.argv[3] === 'ES256' ? 'ES256' : 'RS256';
+const { privateKey } =
+  alg === 'ES256'
+    ? crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    : crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+const jwk = { ...privateKey.export({ format: 'jwk' }), kid: `bench-${alg}`, use: 'sig', alg };
 
 // Kept in a plain Map: the library's quick-start adapter is an LRU of 1 000 entries, which would
 // drop codes minted ahead of the timed part. No database, so oidc-provider writes nothing durable
@@ -67,7 +71,7 @@ const provider = new Provider(issuer, {
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
-      id_token_signed_response_alg: 'RS256',
+      id_token_signed_response_alg: alg,
     },
   ],
   jwks: { keys: [jwk] },

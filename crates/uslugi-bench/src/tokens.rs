@@ -1,13 +1,14 @@
-//! `uslugi-bench tokens [exchanges] [concurrency]`: code→token exchanges and refresh grants per
-//! second, Uslugi next to npm `oidc-provider` doing the same exchange in the same run.
+//! `uslugi-bench tokens [exchanges] [concurrency] [RS256|ES256]`: code→token exchanges and refresh
+//! grants per second, Uslugi next to npm `oidc-provider` doing the same exchange in the same run.
 //!
 //! Both servers run as child processes (Uslugi: this binary in `serve-for-bench` mode, the same
 //! router and SQLite settings as `serve`; oidc-provider: `node e2e/bench/oidc-provider.mjs`), so
 //! their CPU time can be read from `/proc/<pid>/stat` apart from the load generator's. The same
 //! load generator (this process, `concurrency` keep-alive connections) sends to both:
-//! confidential client with `client_secret_basic`, PKCE S256, RS256 ID token (2048-bit key),
-//! rotating refresh tokens. Codes are minted before the timed part — Uslugi's through
-//! `oidc::flow::issue_code` on the same database, oidc-provider's through its own models.
+//! confidential client with `client_secret_basic`, PKCE S256, the ID token signed with the same
+//! algorithm on both sides (RS256 with a 2048-bit key, or ES256), rotating refresh tokens. Codes
+//! are minted before the timed part — Uslugi's through `oidc::flow::issue_code` on the same
+//! database, oidc-provider's through its own models.
 //!
 //! Reported per server: wall-clock rate, the server's CPU seconds, and the rate per CPU-second
 //! of the server ("per core").
@@ -219,6 +220,7 @@ pub async fn run(n: usize, concurrency: usize, alg: &str) {
         keys: &keys,
         config: &config,
         passwords: &passwords,
+        tokens: &uslugi_core::oidc::batch::TokenWriter::new(db.clone()),
     };
     let registered = clients::register(
         &db,
@@ -325,7 +327,7 @@ pub async fn run(n: usize, concurrency: usize, alg: &str) {
     let port = free_port();
     let mut node = Command::new("node")
         .current_dir(&e2e)
-        .args(["bench/oidc-provider.mjs", &port.to_string()])
+        .args(["bench/oidc-provider.mjs", &port.to_string(), alg])
         .stdout(Stdio::piped())
         .spawn()
         .expect("node (run `npm ci` in e2e/ first)");
@@ -365,7 +367,7 @@ pub async fn run(n: usize, concurrency: usize, alg: &str) {
     .await;
     let codes = mint(n).await;
     let ex = load(&target, concurrency, exchanges(codes), node.0.id()).await;
-    report("oidc-provider", "code→token (RS256)", n, &ex);
+    report("oidc-provider", &format!("code→token ({alg})"), n, &ex);
     let rf = load(
         &target,
         concurrency,

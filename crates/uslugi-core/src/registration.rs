@@ -42,6 +42,8 @@ pub struct Ctx<'a> {
     pub config: &'a Config,
     /// Password hasher.
     pub passwords: &'a Passwords,
+    /// The single writer of token exchanges (group commit).
+    pub tokens: &'a crate::oidc::batch::TokenWriter,
 }
 
 /// Errors a person can act on, and internal ones.

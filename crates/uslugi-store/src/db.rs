@@ -71,6 +71,17 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<Db, DbErr> {
                     .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10))
+                    // Statement journals (the undo of one statement inside a transaction) and
+                    // temporary tables in memory, not in temporary files: they are discarded at
+                    // the end of the transaction anyway, so this changes no durability.
+                    .pragma("temp_store", "memory")
+                    // 64 MiB of page cache for the one connection instead of 2 MiB, so that hot
+                    // indexes are not read back from the file on every statement.
+                    .pragma("cache_size", "-65536")
+                    // Checkpoint the WAL into the database every ~16 MiB instead of every 4 MiB:
+                    // a page written by many commits is copied (and the file synced) once per
+                    // checkpoint rather than four times. Commits are durable in the WAL either way.
+                    .pragma("wal_autocheckpoint", "4000")
             });
         }
         Backend::Postgres => {

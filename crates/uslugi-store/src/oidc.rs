@@ -218,21 +218,83 @@ pub async fn find_code(
         .await?)
 }
 
-/// Uses a code once and returns it, in one statement: `None` when it is unknown or was used.
-pub async fn take_code(
+/// Uses up whichever of these codes are unused, in one statement; returns those it used up.
+pub async fn take_codes(
     db: &impl ConnectionTrait,
-    code_hash: &str,
+    code_hashes: &[&str],
     now: i64,
-) -> Result<Option<CodeRow>, StoreError> {
+) -> Result<Vec<CodeRow>, StoreError> {
     use crate::entities::oauth_codes;
+    if code_hashes.is_empty() {
+        return Ok(Vec::new());
+    }
     Ok(oauth_codes::Entity::update_many()
         .col_expr(oauth_codes::Column::UsedAt, Expr::value(now))
-        .filter(oauth_codes::Column::CodeHash.eq(code_hash))
+        .filter(oauth_codes::Column::CodeHash.is_in(code_hashes.iter().copied()))
         .filter(oauth_codes::Column::UsedAt.is_null())
         .exec_with_returning(db)
-        .await?
-        .into_iter()
-        .next())
+        .await?)
+}
+
+/// Makes codes usable again: a code taken in a batch whose request then failed its checks.
+pub async fn untake_codes(
+    db: &impl ConnectionTrait,
+    code_hashes: &[&str],
+) -> Result<(), StoreError> {
+    use crate::entities::oauth_codes;
+    if code_hashes.is_empty() {
+        return Ok(());
+    }
+    oauth_codes::Entity::update_many()
+        .col_expr(
+            oauth_codes::Column::UsedAt,
+            Expr::value(Option::<i64>::None),
+        )
+        .filter(oauth_codes::Column::CodeHash.is_in(code_hashes.iter().copied()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Uses up whichever of these refresh tokens are live (neither revoked nor expired), in one
+/// statement; returns those it used up.
+pub async fn take_refresh_tokens(
+    db: &impl ConnectionTrait,
+    token_hashes: &[&str],
+    now: i64,
+) -> Result<Vec<TokenRow>, StoreError> {
+    use crate::entities::oauth_tokens;
+    if token_hashes.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(oauth_tokens::Entity::update_many()
+        .col_expr(oauth_tokens::Column::RevokedAt, Expr::value(now))
+        .filter(oauth_tokens::Column::TokenHash.is_in(token_hashes.iter().copied()))
+        .filter(oauth_tokens::Column::Kind.eq("refresh"))
+        .filter(oauth_tokens::Column::RevokedAt.is_null())
+        .filter(oauth_tokens::Column::ExpiresAt.gt(now))
+        .exec_with_returning(db)
+        .await?)
+}
+
+/// Makes refresh tokens live again: taken in a batch whose request then failed its checks.
+pub async fn untake_refresh_tokens(
+    db: &impl ConnectionTrait,
+    token_hashes: &[&str],
+) -> Result<(), StoreError> {
+    use crate::entities::oauth_tokens;
+    if token_hashes.is_empty() {
+        return Ok(());
+    }
+    oauth_tokens::Entity::update_many()
+        .col_expr(
+            oauth_tokens::Column::RevokedAt,
+            Expr::value(Option::<i64>::None),
+        )
+        .filter(oauth_tokens::Column::TokenHash.is_in(token_hashes.iter().copied()))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Stores a token (by its hash).

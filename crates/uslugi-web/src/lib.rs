@@ -36,6 +36,8 @@ pub struct AppState {
     pub passwords: uslugi_core::passwords::Passwords,
     /// Where uploaded files live (encrypted).
     pub objects: Arc<dyn uslugi_core::uploads::ObjectStore>,
+    /// The single writer of token exchanges (group commit).
+    pub tokens: Arc<uslugi_core::oidc::batch::TokenWriter>,
 }
 
 impl AppState {
@@ -54,6 +56,7 @@ impl AppState {
         ));
         Ok(AppState {
             objects,
+            tokens: Arc::new(uslugi_core::oidc::batch::TokenWriter::new(db.clone())),
             db,
             config: Arc::new(config),
             keys,

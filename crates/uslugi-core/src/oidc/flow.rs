@@ -15,6 +15,7 @@ use uslugi_domain::AccountLevel;
 use uslugi_store::{now_ms, oidc as store};
 use uuid::Uuid;
 
+use super::batch::{Claim, Claimed, Issue};
 use crate::{
     accounts::{self, Contact},
     profile::{self, ProfileState},
@@ -405,12 +406,12 @@ fn new_access(
 /// The checks of a code against the token request: its client, age, redirect URI and PKCE.
 fn check_code(
     row: &store::CodeRow,
-    client: &store::ClientRow,
+    client_id: &str,
     now: i64,
     redirect_uri: Option<&str>,
     code_verifier: Option<&str>,
 ) -> Result<(), TokenError> {
-    if row.client_id != client.client_id {
+    if row.client_id != client_id {
         return Err(TokenError::InvalidGrant(
             "the code was issued to another client".into(),
         ));
@@ -452,76 +453,87 @@ pub async fn exchange_for(
 ) -> Result<Tokens, TokenError> {
     let now = now_ms();
     let code_hash = hash_of(ctx, "oauth-code", code);
-    // A replayed code: whoever holds it may be an attacker, so everything issued from it goes.
-    let replayed = || async {
-        store::revoke_from_code(ctx.db, &code_hash, now)
+    // An ESIA access token names the person's oid, so the code is read first to learn whose it
+    // is; it is still used up (or found used) in the batch below.
+    let esia = if format == AccessFormat::Esia {
+        let Some(row) = store::find_code(ctx.db, &code_hash)
+            .await
+            .map_err(internal)?
+        else {
+            return Err(TokenError::InvalidGrant("unknown code".into()));
+        };
+        let key = super::keys::signing_key(ctx.db, ctx.keys, Algorithm::RS256)
             .await
             .map_err(internal)?;
-        Err(TokenError::InvalidGrant("the code was used already".into()))
-    };
-    // Read before the transaction: SQLite has one connection, held by the transaction.
-    let esia_key = if format == AccessFormat::Esia {
-        Some(
-            super::keys::signing_key(ctx.db, ctx.keys, Algorithm::RS256)
-                .await
-                .map_err(internal)?,
-        )
+        let oid = crate::esia::oid_of(ctx.db, row.account_id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| internal("an ESIA code without an oid"))?;
+        let access = new_access(ctx, Some((&key, oid)), &client.client_id, &row.scopes, now)?;
+        Some((access, oid))
     } else {
         None
     };
-    let txn = ctx.db.begin().await.map_err(internal)?;
-    // Used up and read in one statement; a failed check below rolls that back.
-    let Some(row) = store::take_code(&txn, &code_hash, now)
-        .await
-        .map_err(internal)?
-    else {
-        txn.rollback().await.map_err(internal)?;
+    let (access, oid) = match esia {
+        Some((access, oid)) => (access, Some(oid)),
+        None => (new_access(ctx, None, &client.client_id, "", now)?, None),
+    };
+    let refresh = random(32).map_err(internal)?;
+    let hashes = (
+        hash_of(ctx, "oauth-token", &access),
+        hash_of(ctx, "oauth-token", &refresh),
+    );
+    let client_id = client.client_id.clone();
+    let redirect_uri = redirect_uri.map(str::to_owned);
+    let code_verifier = code_verifier.map(str::to_owned);
+    let issue: Issue = Box::new(move |claimed| {
+        let Claimed::Code(row) = claimed else {
+            return Err(internal("a code request got another claim"));
+        };
+        check_code(
+            row,
+            &client_id,
+            now,
+            redirect_uri.as_deref(),
+            code_verifier.as_deref(),
+        )?;
+        let (access_hash, refresh_hash) = hashes;
+        Ok(token_rows(
+            Grant {
+                client_id: &client_id,
+                account_id: row.account_id,
+                scopes: &row.scopes,
+                family: &row.code_hash,
+            },
+            access_hash,
+            row.offline.then_some(refresh_hash),
+            now,
+        ))
+    });
+    let claimed = ctx
+        .tokens
+        .claim(Claim::Code(code_hash.clone()), issue)
+        .await?;
+    let Some(Claimed::Code(row)) = claimed else {
         return match store::find_code(ctx.db, &code_hash)
             .await
             .map_err(internal)?
         {
-            Some(r) if r.client_id == client.client_id => replayed().await,
+            // A replayed code: whoever holds it may be an attacker, so everything issued from
+            // it goes.
+            Some(r) if r.client_id == client.client_id => {
+                store::revoke_from_code(ctx.db, &code_hash, now)
+                    .await
+                    .map_err(internal)?;
+                Err(TokenError::InvalidGrant("the code was used already".into()))
+            }
             Some(_) => Err(TokenError::InvalidGrant(
                 "the code was issued to another client".into(),
             )),
             None => Err(TokenError::InvalidGrant("unknown code".into())),
         };
     };
-    if let Err(e) = check_code(&row, client, now, redirect_uri, code_verifier) {
-        txn.rollback().await.map_err(internal)?;
-        return Err(e);
-    }
-    let oid = match &esia_key {
-        Some(_) => Some(
-            crate::esia::oid_of(&txn, row.account_id)
-                .await
-                .map_err(internal)?
-                .ok_or_else(|| internal("an ESIA code without an oid"))?,
-        ),
-        None => None,
-    };
-    let access = new_access(
-        ctx,
-        esia_key.as_ref().zip(oid),
-        &client.client_id,
-        &row.scopes,
-        now,
-    )?;
-    let refresh = insert_tokens_of(
-        ctx,
-        &txn,
-        &access,
-        Grant {
-            client_id: &client.client_id,
-            account_id: row.account_id,
-            scopes: &row.scopes,
-            family: &code_hash,
-        },
-        now,
-        row.offline,
-    )
-    .await?;
-    txn.commit().await.map_err(internal)?;
+    let refresh = row.offline.then_some(refresh);
     let ttl = super::TOKEN_TTL_SECS;
     // Each client gets ID tokens in the algorithm it registered with.
     let alg = if client.id_token_alg == "ES256" {
@@ -574,47 +586,35 @@ struct Grant<'a> {
     family: &'a str,
 }
 
-/// Stores a new access token and, when `with_refresh`, a refresh token of the same family (the
-/// code they descend from) in the caller's transaction; returns the refresh token.
-async fn insert_tokens_of(
-    ctx: Ctx<'_>,
-    txn: &impl sea_orm::ConnectionTrait,
-    access: &str,
+/// The rows of a new access token and, given its hash, a refresh token of the same family.
+fn token_rows(
     grant: Grant<'_>,
+    access_hash: String,
+    refresh_hash: Option<String>,
     now: i64,
-    with_refresh: bool,
-) -> Result<Option<String>, TokenError> {
+) -> Vec<store::TokenRow> {
     let Grant {
         client_id,
         account_id,
         scopes,
         family,
     } = grant;
-    let refresh = if with_refresh {
-        Some(random(32).map_err(internal)?)
-    } else {
-        None
-    };
-    let mut pairs = vec![(access, "access", now + super::TOKEN_TTL_SECS * 1000)];
-    if let Some(r) = &refresh {
-        pairs.push((r.as_str(), "refresh", now + REFRESH_TTL_MS));
-    }
-    let rows: Vec<store::TokenRow> = pairs
-        .into_iter()
-        .map(|(token, kind, expires)| store::TokenRow {
-            token_hash: hash_of(ctx, "oauth-token", token),
+    let access = (access_hash, "access", now + super::TOKEN_TTL_SECS * 1000);
+    let refresh = refresh_hash.map(|h| (h, "refresh", now + REFRESH_TTL_MS));
+    std::iter::once(access)
+        .chain(refresh)
+        .map(|(token_hash, kind, expires_at)| store::TokenRow {
+            token_hash,
             kind: kind.into(),
             client_id: client_id.to_owned(),
             account_id: Some(account_id),
             scopes: scopes.to_owned(),
             code_hash: Some(family.to_owned()),
-            expires_at: expires,
+            expires_at,
             revoked_at: None,
             created_at: now,
         })
-        .collect();
-    store::insert_tokens(txn, rows).await.map_err(internal)?;
-    Ok(refresh)
+        .collect()
 }
 
 /// `grant_type=refresh_token`: the refresh token is replaced by a new one each time (rotation);
@@ -639,7 +639,104 @@ pub async fn refresh_for(
 ) -> Result<Tokens, TokenError> {
     let now = now_ms();
     let hash = hash_of(ctx, "oauth-token", refresh_token);
-    let row = store::find_token(ctx.db, &hash, "refresh")
+    // An ESIA access token names the person's oid and the scopes, so the token is read first;
+    // it is still used up (or found used) in the batch below.
+    let access = if format == AccessFormat::Esia {
+        let row = store::find_token(ctx.db, &hash, "refresh")
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| TokenError::InvalidGrant("unknown refresh token".into()))?;
+        let account_id = row
+            .account_id
+            .ok_or_else(|| TokenError::InvalidGrant("the token belongs to no person".into()))?;
+        let key = super::keys::signing_key(ctx.db, ctx.keys, Algorithm::RS256)
+            .await
+            .map_err(internal)?;
+        let oid = crate::esia::oid_of(ctx.db, account_id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| internal("an ESIA token without an oid"))?;
+        let scopes = narrowed(&row.scopes, scope)?;
+        new_access(ctx, Some((&key, oid)), &client.client_id, &scopes, now)?
+    } else {
+        new_access(ctx, None, &client.client_id, "", now)?
+    };
+    let refresh = random(32).map_err(internal)?;
+    let hashes = (
+        hash_of(ctx, "oauth-token", &access),
+        hash_of(ctx, "oauth-token", &refresh),
+    );
+    let client_id = client.client_id.clone();
+    let asked = scope.map(str::to_owned);
+    // Checked on the token as it is used up; a failed check leaves it live, so that a bad
+    // request does not burn it.
+    let issue: Issue = Box::new(move |claimed| {
+        let Claimed::Refresh(row) = claimed else {
+            return Err(internal("a refresh request got another claim"));
+        };
+        if row.client_id != client_id {
+            return Err(TokenError::InvalidGrant(
+                "the token was issued to another client".into(),
+            ));
+        }
+        let scopes = narrowed(&row.scopes, asked.as_deref())?;
+        let account_id = row
+            .account_id
+            .ok_or_else(|| TokenError::InvalidGrant("the token belongs to no person".into()))?;
+        let (access_hash, refresh_hash) = hashes;
+        Ok(token_rows(
+            Grant {
+                client_id: &client_id,
+                account_id,
+                scopes: &scopes,
+                family: row.code_hash.as_deref().unwrap_or(&row.token_hash),
+            },
+            access_hash,
+            Some(refresh_hash),
+            now,
+        ))
+    });
+    let claimed = ctx
+        .tokens
+        .claim(Claim::Refresh(hash.clone()), issue)
+        .await?;
+    let Some(Claimed::Refresh(row)) = claimed else {
+        return not_live(ctx, client, &hash, now).await;
+    };
+    Ok(Tokens {
+        access_token: access,
+        token_type: "Bearer",
+        expires_in: super::TOKEN_TTL_SECS,
+        refresh_token: Some(refresh),
+        id_token: None,
+        scope: narrowed(&row.scopes, scope)?,
+    })
+}
+
+/// The scopes of a refreshed grant: a narrower set may be asked for, never a wider one.
+fn narrowed(had: &str, asked: Option<&str>) -> Result<String, TokenError> {
+    let Some(asked) = asked else {
+        return Ok(had.to_owned());
+    };
+    let had: Vec<&str> = had.split(' ').collect();
+    let asked: Vec<&str> = asked.split(' ').filter(|s| !s.is_empty()).collect();
+    if let Some(bad) = asked.iter().find(|s| !had.contains(s)) {
+        return Err(TokenError::InvalidScope(format!(
+            "scope {bad} was not granted"
+        )));
+    }
+    Ok(asked.join(" "))
+}
+
+/// Why a refresh token could not be used: unknown, another client's, expired — or used already,
+/// which means it leaked, and the whole family it belongs to is revoked.
+async fn not_live(
+    ctx: Ctx<'_>,
+    client: &store::ClientRow,
+    hash: &str,
+    now: i64,
+) -> Result<Tokens, TokenError> {
+    let row = store::find_token(ctx.db, hash, "refresh")
         .await
         .map_err(internal)?
         .ok_or_else(|| TokenError::InvalidGrant("unknown refresh token".into()))?;
@@ -648,93 +745,18 @@ pub async fn refresh_for(
             "the token was issued to another client".into(),
         ));
     }
-    let family = row.code_hash.clone().unwrap_or_else(|| hash.clone());
-    let reused = || async {
-        store::revoke_from_code(ctx.db, &family, now)
+    if row.revoked_at.is_some() {
+        let family = row.code_hash.as_deref().unwrap_or(hash);
+        store::revoke_from_code(ctx.db, family, now)
             .await
             .map_err(internal)?;
-        Err(TokenError::InvalidGrant(
-            "the refresh token was used already".into(),
-        ))
-    };
-    if row.revoked_at.is_some() {
-        return reused().await;
-    }
-    // A narrower scope may be asked for, never a wider one; checked before the token is used
-    // up, so that a bad request does not burn it.
-    let scopes = match scope {
-        Some(asked) => {
-            let had: Vec<&str> = row.scopes.split(' ').collect();
-            let asked: Vec<&str> = asked.split(' ').filter(|s| !s.is_empty()).collect();
-            if let Some(bad) = asked.iter().find(|s| !had.contains(s)) {
-                return Err(TokenError::InvalidScope(format!(
-                    "scope {bad} was not granted"
-                )));
-            }
-            asked.join(" ")
-        }
-        None => row.scopes.clone(),
-    };
-    if row.expires_at <= now {
         return Err(TokenError::InvalidGrant(
-            "the refresh token has expired".into(),
+            "the refresh token was used already".into(),
         ));
     }
-    let account_id = row
-        .account_id
-        .ok_or_else(|| TokenError::InvalidGrant("the token belongs to no person".into()))?;
-    let esia = if format == AccessFormat::Esia {
-        Some((
-            super::keys::signing_key(ctx.db, ctx.keys, Algorithm::RS256)
-                .await
-                .map_err(internal)?,
-            crate::esia::oid_of(ctx.db, account_id)
-                .await
-                .map_err(internal)?
-                .ok_or_else(|| internal("an ESIA token without an oid"))?,
-        ))
-    } else {
-        None
-    };
-    let access = new_access(
-        ctx,
-        esia.as_ref().map(|(k, o)| (k, *o)),
-        &client.client_id,
-        &scopes,
-        now,
-    )?;
-    let txn = ctx.db.begin().await.map_err(internal)?;
-    // Two requests racing with one token: only one wins the update; the other is a reuse.
-    if !store::revoke_token(&txn, &hash, now)
-        .await
-        .map_err(internal)?
-    {
-        txn.rollback().await.map_err(internal)?;
-        return reused().await;
-    }
-    let refresh = insert_tokens_of(
-        ctx,
-        &txn,
-        &access,
-        Grant {
-            client_id: &client.client_id,
-            account_id,
-            scopes: &scopes,
-            family: &family,
-        },
-        now,
-        true,
-    )
-    .await?;
-    txn.commit().await.map_err(internal)?;
-    Ok(Tokens {
-        access_token: access,
-        token_type: "Bearer",
-        expires_in: super::TOKEN_TTL_SECS,
-        refresh_token: refresh,
-        id_token: None,
-        scope: scopes,
-    })
+    Err(TokenError::InvalidGrant(
+        "the refresh token has expired".into(),
+    ))
 }
 
 /// The claims of `/oauth2/userinfo` for a bearer token, by the granted scopes.

@@ -5,6 +5,7 @@
 //! add`) and the discovery document. The issuer is the configured public URL.
 
 pub mod apps;
+pub mod batch;
 pub mod client_auth;
 pub mod clients;
 pub mod flow;

@@ -21,20 +21,14 @@ use crate::{
     AppError, AppState,
     forms::{FieldErrors, code_error},
     layout::{Layout, render},
-    routes::{cabinet::signed_in_layout, registration::client_ip},
+    routes::{
+        cabinet::signed_in_layout,
+        registration::{client_ip, ctx},
+    },
     session::Session,
 };
 
 const SESSION_KEY: &str = "contact_change";
-
-fn ctx(state: &AppState) -> uslugi_core::registration::Ctx<'_> {
-    uslugi_core::registration::Ctx {
-        db: &state.db,
-        keys: &state.keys,
-        config: &state.config,
-        passwords: &state.passwords,
-    }
-}
 
 #[derive(Debug, Template)]
 #[template(path = "profile/contacts.html")]

@@ -74,6 +74,7 @@ pub(crate) fn ctx(state: &AppState) -> registration::Ctx<'_> {
         keys: &state.keys,
         config: &state.config,
         passwords: &state.passwords,
+        tokens: &state.tokens,
     }
 }
 

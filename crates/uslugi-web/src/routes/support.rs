@@ -157,12 +157,7 @@ pub async fn feedback_post(
         text: text.to_owned(),
         submission_id: form.submission_id.clone(),
     };
-    let ctx = uslugi_core::registration::Ctx {
-        db: &state.db,
-        keys: &state.keys,
-        config: &state.config,
-        passwords: &state.passwords,
-    };
+    let ctx = super::registration::ctx(&state);
     let number = match support::submit(ctx, question, &client_ip(&state, peer, &headers)).await {
         Ok(n) => n,
         Err(SupportError::TooMany) => return Err(AppError::TooManyRequests(3600)),

@@ -148,6 +148,7 @@ async fn a_temporary_password_must_be_changed_at_first_sign_in() {
         keys: &app.state.keys,
         config: &app.state.config,
         passwords: &app.state.passwords,
+        tokens: &app.state.tokens,
     };
     let temporary = uslugi_core::security::issue_temporary_password(ctx, id)
         .await

@@ -872,3 +872,92 @@ async fn withdrawing_access_in_the_cabinet_ends_the_services_tokens() {
         .unwrap();
     assert_eq!(rows.len(), 1, "a repeated form acts once");
 }
+
+/// Exchanges that arrive together share a transaction (group commit); each must still come out
+/// as it would alone: a code presented four times at once gives tokens once and the replays
+/// revoke them, every other code gives its own tokens, and a request failing its checks does not
+/// use up the code for the right one. The requests are driven in one task with `tokio::join!`,
+/// so all of them are queued before the writer runs and land in one batch.
+#[tokio::test]
+async fn exchanges_arriving_together_each_act_once() {
+    use uslugi_core::oidc::flow::{ClientAuth, exchange_code};
+    let app = TestApp::spawn().await;
+    let c = client(&app, false, AccountLevel::Simplified).await;
+    app.register_by_phone("Смирнова", "Анна", "+79120001207")
+        .await;
+    app.get(&authorize_url(&c, "")).await;
+    let mut codes = vec![query_param(&consent(&app, "allow").await, "code").unwrap()];
+    for _ in 0..5 {
+        // Consent is remembered: the person is sent back with a code at once.
+        let r = app.get(&authorize_url(&c, "")).await;
+        assert_eq!(r.status(), 303);
+        codes.push(query_param(&TestApp::location(&r), "code").unwrap());
+    }
+    let ctx = uslugi_core::registration::Ctx {
+        db: &app.state.db,
+        keys: &app.state.keys,
+        config: &app.state.config,
+        passwords: &app.state.passwords,
+        tokens: &app.state.tokens,
+    };
+    let auth = ClientAuth {
+        client_id: Some(c.client_id.clone()),
+        client_secret: c.client_secret.clone(),
+        ..ClientAuth::default()
+    };
+    let wrong = "wrong-verifier-wrong-verifier-wrong-verifier-1";
+    let exchange = |code: &str, verifier: &'static str| {
+        let (auth, code) = (auth.clone(), code.to_owned());
+        async move { exchange_code(ctx, &auth, &code, Some(CB), Some(verifier)).await }
+    };
+    // The client is read once and cached, so that the requests below do not wait on the database
+    // before they reach the writer.
+    assert!(exchange("unknown", VERIFIER).await.is_err());
+    let (a, b, c0, d, e1, e2, e3, e4, f) = tokio::join!(
+        exchange(&codes[0], VERIFIER),
+        exchange(&codes[0], VERIFIER),
+        exchange(&codes[0], VERIFIER),
+        exchange(&codes[0], VERIFIER),
+        exchange(&codes[1], VERIFIER),
+        exchange(&codes[2], VERIFIER),
+        exchange(&codes[3], VERIFIER),
+        exchange(&codes[4], VERIFIER),
+        exchange(&codes[5], wrong),
+    );
+    let same_code = [a, b, c0, d];
+    let winners: Vec<_> = same_code.iter().filter_map(|r| r.as_ref().ok()).collect();
+    assert_eq!(
+        winners.len(),
+        1,
+        "one code, one set of tokens: {same_code:?}"
+    );
+    for r in same_code.iter().filter_map(|r| r.as_ref().err()) {
+        assert_eq!(r.code(), "invalid_grant", "{r}");
+    }
+    // The replays revoked what the code gave.
+    assert_eq!(userinfo_status(&app, &winners[0].access_token).await, 401);
+    let others: Vec<_> = [e1, e2, e3, e4].into_iter().map(Result::unwrap).collect();
+    for t in &others {
+        assert_eq!(userinfo_status(&app, &t.access_token).await, 200);
+    }
+    assert_eq!(f.unwrap_err().code(), "invalid_grant");
+    // The code whose request failed its PKCE check was not used up by it.
+    assert!(exchange(&codes[5], VERIFIER).await.is_ok());
+
+    // One refresh token presented twice in one batch: one rotation, and the other is a reuse
+    // that revokes the family, the new tokens included.
+    let refresh = |token: String| {
+        let auth = auth.clone();
+        async move { uslugi_core::oidc::flow::refresh(ctx, &auth, &token, None).await }
+    };
+    let token = others[0].refresh_token.clone().unwrap();
+    let (r1, r2) = tokio::join!(refresh(token.clone()), refresh(token));
+    let (won, lost) = match (r1, r2) {
+        (Ok(t), Err(e)) | (Err(e), Ok(t)) => (t, e),
+        other => panic!("one rotation expected: {other:?}"),
+    };
+    assert_eq!(lost.code(), "invalid_grant");
+    assert_eq!(userinfo_status(&app, &won.access_token).await, 401);
+    // Another family is untouched.
+    assert_eq!(userinfo_status(&app, &others[1].access_token).await, 200);
+}
