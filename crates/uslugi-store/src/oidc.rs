@@ -386,7 +386,8 @@ pub async fn token_by_hash(
         .await?)
 }
 
-/// Records a client assertion's `jti`: `Ok(false)` when it was seen already (a replay). Expired
+/// Records a client assertion's `jti` (or the hash of another request that may be taken once, such
+/// as a signed ESIA request): `Ok(false)` when it was seen already (a replay). Expired
 /// records are dropped on the way, since an expired assertion is refused anyway.
 pub async fn record_assertion(
     db: &impl ConnectionTrait,

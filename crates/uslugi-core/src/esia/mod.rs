@@ -230,12 +230,28 @@ async fn check_signed(
     }
     let secret = get("client_secret").ok_or(MISSING)?;
     let message = message(&timestamp);
+    let signed = flow::hash_of(ctx, "esia-signed", &format!("{client_id}:{message}"));
     // Signature checks (GOST ones especially) are CPU work: off the async workers.
     let valid =
         tokio::task::spawn_blocking(move || signature::verify(&cert, message.as_bytes(), &secret))
             .await
             .unwrap_or(false);
     if !valid {
+        return Err(BAD_SECRET);
+    }
+    // Each signed request is taken once. The legacy `/te` signs the same string as `/ac`, whose
+    // URL passes through the person's browser (history, proxies): without this, that URL's
+    // signature would authenticate the exchange of a stolen code. Remembered while its timestamp
+    // is still accepted.
+    let fresh = store::record_assertion(
+        ctx.db,
+        &signed,
+        (at + TIMESTAMP_WINDOW_SECS) * 1000,
+        uslugi_store::now_ms(),
+    )
+    .await
+    .map_err(|_| INTERNAL)?;
+    if !fresh {
         return Err(BAD_SECRET);
     }
     Ok(Checked { client })

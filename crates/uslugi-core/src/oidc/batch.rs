@@ -10,7 +10,7 @@
 //! request's outcome is what it would have been alone: a code or token that two requests present
 //! goes to the first, and the second sees it used.
 
-use std::{collections::HashMap, sync::OnceLock};
+use std::{collections::HashMap, panic::AssertUnwindSafe, sync::OnceLock};
 
 use sea_orm::TransactionTrait;
 use tokio::sync::{mpsc, oneshot};
@@ -142,19 +142,25 @@ async fn write(db: &Db, jobs: Vec<Job>) {
             // Taken out of the map: a second request with the same code or token finds it used.
             let answer = match taken.remove(hash) {
                 None => Ok(None),
-                Some(claimed) => match issue(&claimed) {
-                    Ok(new) => {
-                        tokens.extend(new);
-                        Ok(Some(claimed))
-                    }
-                    Err(e) => {
-                        match claim {
-                            Claim::Code(h) => untake_codes.push(h),
-                            Claim::Refresh(h) => untake_refreshes.push(h),
+                // A panic in one request's checks must not end the writer (and with it every
+                // later exchange in this process): it fails that request alone.
+                Some(claimed) => {
+                    match std::panic::catch_unwind(AssertUnwindSafe(|| issue(&claimed)))
+                        .unwrap_or_else(|_| Err(internal("the token checks panicked")))
+                    {
+                        Ok(new) => {
+                            tokens.extend(new);
+                            Ok(Some(claimed))
                         }
-                        Err(e)
+                        Err(e) => {
+                            match claim {
+                                Claim::Code(h) => untake_codes.push(h),
+                                Claim::Refresh(h) => untake_refreshes.push(h),
+                            }
+                            Err(e)
+                        }
                     }
-                },
+                }
             };
             answers.push((reply, answer));
         }

@@ -486,15 +486,14 @@ async fn esia_refusals_carry_esia_codes() {
     );
 
     // The legacy endpoints: scope + timestamp + client_id + state.
-    let ts = now_ts();
+    let ac_ts = now_ts();
+    let ts = ac_ts.clone();
+    let ac_secret = s.sign(&format!("{SCOPE}{ts}{}{state}", s.id()));
     let legacy = format!(
         "/aas/oauth2/ac?{}",
         query(&[
             ("client_id", s.id()),
-            (
-                "client_secret",
-                &s.sign(&format!("{SCOPE}{ts}{}{state}", s.id()))
-            ),
+            ("client_secret", &ac_secret),
             ("redirect_uri", CB),
             ("scope", SCOPE),
             ("response_type", "code"),
@@ -544,9 +543,39 @@ async fn esia_refusals_carry_esia_codes() {
             .starts_with("ESIA-007053"),
         "{err}"
     );
-    let (status, tokens) = post(form(s.sign(&format!("{SCOPE}{ts}{}{te_state}", s.id())))).await;
+    // The signature from the /ac URL (the same string is signed at the legacy /te) is taken
+    // only once: whoever saw that URL cannot exchange the code with it.
+    let mut replayed = form(ac_secret.clone());
+    for (k, v) in &mut replayed {
+        match *k {
+            "state" => *v = state.clone(),
+            "timestamp" => *v = ac_ts.clone(),
+            _ => {}
+        }
+    }
+    let (status, err) = post(replayed).await;
+    assert_eq!(status, 400);
+    assert!(
+        err["error_description"]
+            .as_str()
+            .unwrap()
+            .starts_with("ESIA-007053"),
+        "{err}"
+    );
+    let signed = form(s.sign(&format!("{SCOPE}{ts}{}{te_state}", s.id())));
+    let (status, tokens) = post(signed.clone()).await;
     assert_eq!(status, 200, "{tokens}");
     assert!(tokens["refresh_token"].is_string());
+    // The same signed request again is refused for its signature, before the code is looked at.
+    let (status, err) = post(signed).await;
+    assert_eq!(status, 400);
+    assert!(
+        err["error_description"]
+            .as_str()
+            .unwrap()
+            .starts_with("ESIA-007053"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
