@@ -9,7 +9,7 @@ pub mod gost;
 pub mod person;
 pub mod signature;
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::OnceLock};
 
 use serde_json::{Value, json};
 use uslugi_store::oidc as store;
@@ -231,11 +231,15 @@ async fn check_signed(
     let secret = get("client_secret").ok_or(MISSING)?;
     let message = message(&timestamp);
     let signed = flow::hash_of(ctx, "esia-signed", &format!("{client_id}:{message}"));
-    // Signature checks (GOST ones especially) are CPU work: off the async workers.
+    // Signature checks (GOST ones especially) are CPU work: off the async workers, and no more
+    // at a time than there are cores, so that a flood of forged requests queues (and times out)
+    // instead of taking every core from the rest of the portal.
+    let permit = verifiers().acquire().await.map_err(|_| INTERNAL)?;
     let valid =
         tokio::task::spawn_blocking(move || signature::verify(&cert, message.as_bytes(), &secret))
             .await
             .unwrap_or(false);
+    drop(permit);
     if !valid {
         return Err(BAD_SECRET);
     }
@@ -255,6 +259,15 @@ async fn check_signed(
         return Err(BAD_SECRET);
     }
     Ok(Checked { client })
+}
+
+/// The permits for signature checks: one per core.
+fn verifiers() -> &'static tokio::sync::Semaphore {
+    static VERIFIERS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+    VERIFIERS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        tokio::sync::Semaphore::new(cores)
+    })
 }
 
 /// Why an ESIA authorization request is refused.
