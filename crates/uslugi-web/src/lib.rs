@@ -21,9 +21,14 @@ use uslugi_store::Db;
 
 pub use error::AppError;
 
-/// Shared state of every handler. Cheap to clone.
+/// Shared state of every handler. Cheap to clone — one reference count — since every handler and middleware layer takes its own
+/// copy (cloning the fields one by one showed up in profiles of the token endpoint).
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<State>);
+
+/// What [`AppState`] holds.
+#[derive(Debug)]
+pub struct State {
     /// Database pool.
     pub db: Db,
     /// Configuration.
@@ -54,7 +59,7 @@ impl AppState {
         let objects = Arc::new(uslugi_core::uploads::LocalDirStore::new(
             config.data_dir.join("objects"),
         ));
-        Ok(AppState {
+        Ok(AppState(Arc::new(State {
             objects,
             tokens: Arc::new(uslugi_core::oidc::batch::TokenWriter::new(db.clone())),
             db,
@@ -62,12 +67,20 @@ impl AppState {
             keys,
             metrics: metrics::Metrics::global(),
             passwords,
-        })
+        })))
     }
 
     /// Whether development-only pages (`/dev/outbox`) are served.
     pub fn dev_mode(&self) -> bool {
         self.config.mode == Mode::Development
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = State;
+
+    fn deref(&self) -> &State {
+        &self.0
     }
 }
 
