@@ -9,7 +9,10 @@ pub mod gost;
 pub mod person;
 pub mod signature;
 
-use std::{collections::HashMap, sync::OnceLock};
+use std::{
+    collections::HashMap,
+    sync::{Arc, OnceLock},
+};
 
 use serde_json::{Value, json};
 use uslugi_store::oidc as store;
@@ -234,12 +237,19 @@ async fn check_signed(
     // Signature checks (GOST ones especially) are CPU work: off the async workers, and no more
     // at a time than there are cores, so that a flood of forged requests queues (and times out)
     // instead of taking every core from the rest of the portal.
-    let permit = verifiers().acquire().await.map_err(|_| INTERNAL)?;
-    let valid =
-        tokio::task::spawn_blocking(move || signature::verify(&cert, message.as_bytes(), &secret))
-            .await
-            .unwrap_or(false);
-    drop(permit);
+    // The permit goes with the check, so that a request dropped while it runs (its client gone)
+    // still holds its core until the check ends.
+    let permit = verifiers()
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| INTERNAL)?;
+    let valid = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        signature::verify(&cert, message.as_bytes(), &secret)
+    })
+    .await
+    .unwrap_or(false);
     if !valid {
         return Err(BAD_SECRET);
     }
@@ -250,7 +260,9 @@ async fn check_signed(
     let fresh = store::record_assertion(
         ctx.db,
         &signed,
-        (at + TIMESTAMP_WINDOW_SECS) * 1000,
+        // The timestamp is compared in whole seconds, so it stays accepted until the end of its
+        // last second.
+        (at + TIMESTAMP_WINDOW_SECS + 1) * 1000,
         uslugi_store::now_ms(),
     )
     .await
@@ -262,11 +274,11 @@ async fn check_signed(
 }
 
 /// The permits for signature checks: one per core.
-fn verifiers() -> &'static tokio::sync::Semaphore {
-    static VERIFIERS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+fn verifiers() -> &'static Arc<tokio::sync::Semaphore> {
+    static VERIFIERS: OnceLock<Arc<tokio::sync::Semaphore>> = OnceLock::new();
     VERIFIERS.get_or_init(|| {
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
-        tokio::sync::Semaphore::new(cores)
+        Arc::new(tokio::sync::Semaphore::new(cores))
     })
 }
 

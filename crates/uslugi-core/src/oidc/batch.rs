@@ -10,7 +10,11 @@
 //! request's outcome is what it would have been alone: a code or token that two requests present
 //! goes to the first, and the second sees it used.
 
-use std::{collections::HashMap, panic::AssertUnwindSafe, sync::OnceLock};
+use std::{
+    collections::HashMap,
+    panic::AssertUnwindSafe,
+    sync::{Mutex, PoisonError},
+};
 
 use sea_orm::TransactionTrait;
 use tokio::sync::{mpsc, oneshot};
@@ -53,11 +57,12 @@ struct Job {
 }
 
 /// The single writer of exchanges and refresh grants for one database (held in the application
-/// state; its task starts with the first request and ends when the writer is dropped).
+/// state; its task starts with the first request — and again should it ever have ended — and
+/// ends when the writer is dropped).
 #[derive(Debug)]
 pub struct TokenWriter {
     db: Db,
-    sender: OnceLock<mpsc::Sender<Job>>,
+    sender: Mutex<Option<mpsc::Sender<Job>>>,
 }
 
 impl TokenWriter {
@@ -65,7 +70,23 @@ impl TokenWriter {
     pub fn new(db: Db) -> TokenWriter {
         TokenWriter {
             db,
-            sender: OnceLock::new(),
+            sender: Mutex::new(None),
+        }
+    }
+
+    /// The running writer task's queue, started anew when there is none (first use, or the task
+    /// died — a panic, or the runtime it ran on ended), so that one failure does not end every
+    /// later exchange in the process.
+    fn sender(&self) -> mpsc::Sender<Job> {
+        let mut sender = self.sender.lock().unwrap_or_else(PoisonError::into_inner);
+        match sender.as_ref() {
+            Some(tx) if !tx.is_closed() => tx.clone(),
+            _ => {
+                let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
+                tokio::spawn(run(self.db.clone(), rx));
+                *sender = Some(tx.clone());
+                tx
+            }
         }
     }
 
@@ -77,13 +98,8 @@ impl TokenWriter {
         claim: Claim,
         issue: Issue,
     ) -> Result<Option<Claimed>, TokenError> {
-        let sender = self.sender.get_or_init(|| {
-            let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
-            tokio::spawn(run(self.db.clone(), rx));
-            tx
-        });
         let (reply, answer) = oneshot::channel();
-        sender
+        self.sender()
             .send(Job {
                 claim,
                 issue,
@@ -104,8 +120,14 @@ async fn run(db: Db, mut jobs: mpsc::Receiver<Job>) {
     }
 }
 
-async fn write(db: &Db, jobs: Vec<Job>) {
+async fn write(db: &Db, mut jobs: Vec<Job>) {
     let now = now_ms();
+    // A request whose caller has gone (timed out, or the client hung up) is not carried out:
+    // nobody would receive its tokens, and its code should stay as it was.
+    jobs.retain(|job| !job.reply.is_closed());
+    if jobs.is_empty() {
+        return;
+    }
     let (mut codes, mut refreshes) = (Vec::new(), Vec::new());
     for job in &jobs {
         match &job.claim {
@@ -128,7 +150,6 @@ async fn write(db: &Db, jobs: Vec<Job>) {
                     .map(|row| (row.token_hash.clone(), Claimed::Refresh(row))),
             )
             .collect();
-        let (mut untake_codes, mut untake_refreshes) = (Vec::new(), Vec::new());
         let mut tokens = Vec::new();
         for Job {
             claim,
@@ -139,7 +160,8 @@ async fn write(db: &Db, jobs: Vec<Job>) {
             let hash = match &claim {
                 Claim::Code(h) | Claim::Refresh(h) => h,
             };
-            // Taken out of the map: a second request with the same code or token finds it used.
+            // Taken out of the map: a second request with the same code or token finds it used —
+            // unless this one fails its checks, which puts it back for the next one to try.
             let answer = match taken.remove(hash) {
                 None => Ok(None),
                 // A panic in one request's checks must not end the writer (and with it every
@@ -153,16 +175,21 @@ async fn write(db: &Db, jobs: Vec<Job>) {
                             Ok(Some(claimed))
                         }
                         Err(e) => {
-                            match claim {
-                                Claim::Code(h) => untake_codes.push(h),
-                                Claim::Refresh(h) => untake_refreshes.push(h),
-                            }
+                            taken.insert(hash.clone(), claimed);
                             Err(e)
                         }
                     }
                 }
             };
             answers.push((reply, answer));
+        }
+        // What no request kept is made usable again, as if those requests had never come.
+        let (mut untake_codes, mut untake_refreshes) = (Vec::new(), Vec::new());
+        for (hash, claimed) in taken {
+            match claimed {
+                Claimed::Code(_) => untake_codes.push(hash),
+                Claimed::Refresh(_) => untake_refreshes.push(hash),
+            }
         }
         store::untake_codes(&txn, &as_strs(&untake_codes)).await?;
         store::untake_refresh_tokens(&txn, &as_strs(&untake_refreshes)).await?;

@@ -166,11 +166,12 @@ async fn by_assertion(
         return Err(TokenError::InvalidClient);
     }
     let jti = claims["jti"].as_str().ok_or(TokenError::InvalidClient)?;
-    // Remembered until the assertion stops being accepted, leeway included.
+    // Remembered until the assertion stops being accepted, leeway included (`exp` is checked in
+    // whole seconds, so it is accepted until the end of its last second).
     let fresh = store::record_assertion(
         ctx.db,
         &hash_of(ctx, "client-assertion", &format!("{iss}:{jti}")),
-        (exp + i64::try_from(LEEWAY_SECS).unwrap_or(0)) * 1000,
+        (exp + i64::try_from(LEEWAY_SECS).unwrap_or(0) + 1) * 1000,
         now,
     )
     .await

@@ -462,6 +462,12 @@ pub async fn exchange_for(
         else {
             return Err(TokenError::InvalidGrant("unknown code".into()));
         };
+        // Another client's code says nothing about its person here (the batch refuses it too).
+        if row.client_id != client.client_id {
+            return Err(TokenError::InvalidGrant(
+                "the code was issued to another client".into(),
+            ));
+        }
         let key = super::keys::signing_key(ctx.db, ctx.keys, Algorithm::RS256)
             .await
             .map_err(internal)?;
@@ -646,6 +652,11 @@ pub async fn refresh_for(
             .await
             .map_err(internal)?
             .ok_or_else(|| TokenError::InvalidGrant("unknown refresh token".into()))?;
+        if row.client_id != client.client_id {
+            return Err(TokenError::InvalidGrant(
+                "the token was issued to another client".into(),
+            ));
+        }
         let account_id = row
             .account_id
             .ok_or_else(|| TokenError::InvalidGrant("the token belongs to no person".into()))?;
