@@ -198,12 +198,19 @@ struct Checked {
     client: store::ClientRow,
 }
 
+/// Which endpoint a signed request came to: each takes a signed string once.
+#[derive(Debug, Clone, Copy)]
+enum Endpoint {
+    Ac,
+    Te,
+}
+
 /// The checks shared by both endpoints: client, certificate (and its hash), timestamp, state and
 /// the signature over `message`.
 async fn check_signed(
     ctx: Ctx<'_>,
     get: &impl Fn(&str) -> Option<String>,
-    version: Version,
+    (endpoint, version): (Endpoint, Version),
     message: impl Fn(&str) -> String,
 ) -> Result<Checked, EsiaError> {
     let client_id = get("client_id").ok_or(MISSING)?;
@@ -233,7 +240,11 @@ async fn check_signed(
     }
     let secret = get("client_secret").ok_or(MISSING)?;
     let message = message(&timestamp);
-    let signed = flow::hash_of(ctx, "esia-signed", &format!("{client_id}:{message}"));
+    let signed = flow::hash_of(
+        ctx,
+        "esia-signed",
+        &format!("{endpoint:?}:{client_id}:{message}"),
+    );
     // Signature checks (GOST ones especially) are CPU work: off the async workers, and no more
     // at a time than there are cores, so that a flood of forged requests queues (and times out)
     // instead of taking every core from the rest of the portal.
@@ -253,10 +264,12 @@ async fn check_signed(
     if !valid {
         return Err(BAD_SECRET);
     }
-    // Each signed request is taken once. The legacy `/te` signs the same string as `/ac`, whose
-    // URL passes through the person's browser (history, proxies): without this, that URL's
-    // signature would authenticate the exchange of a stolen code. Remembered while its timestamp
-    // is still accepted.
+    // Each endpoint takes a signed request once (a captured one cannot be replayed), remembered
+    // while its timestamp is still accepted. Per endpoint, because the legacy `/te` signs the same
+    // string as `/ac`, and a client may send both within one second with the same `state` (as
+    // `esia-connector` does when the consent is remembered): the two cannot be told apart from
+    // an `/ac` URL's signature replayed at `/te`. That protocol weakness is closed only by the
+    // current endpoints (the code and `redirect_uri` in the signed string, PKCE).
     let fresh = store::record_assertion(
         ctx.db,
         &signed,
@@ -326,7 +339,7 @@ pub async fn check_ac(
     if get("response_type").as_deref() != Some("code") {
         return Err(back(UNSUPPORTED));
     }
-    let checked = check_signed(ctx, &get, version, |timestamp| {
+    let checked = check_signed(ctx, &get, (Endpoint::Ac, version), |timestamp| {
         let state = get("state").unwrap_or_default();
         match version {
             Version::Legacy => format!("{scope}{timestamp}{client_id}{state}"),
@@ -404,10 +417,17 @@ pub async fn token(
     let client_id = get("client_id").ok_or(MISSING)?;
     let redirect_uri = get("redirect_uri").unwrap_or_default();
     let state = get("state").unwrap_or_default();
-    let checked = check_signed(ctx, &get, version, |timestamp| match version {
-        Version::Legacy => format!("{scope}{timestamp}{client_id}{state}"),
-        Version::Current => format!("{client_id}{scope}{timestamp}{state}{redirect_uri}{grant}"),
-    })
+    let checked = check_signed(
+        ctx,
+        &get,
+        (Endpoint::Te, version),
+        |timestamp| match version {
+            Version::Legacy => format!("{scope}{timestamp}{client_id}{state}"),
+            Version::Current => {
+                format!("{client_id}{scope}{timestamp}{state}{redirect_uri}{grant}")
+            }
+        },
+    )
     .await?;
     let tokens = if grant_type == "authorization_code" {
         flow::exchange_for(

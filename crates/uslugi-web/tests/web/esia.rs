@@ -486,8 +486,7 @@ async fn esia_refusals_carry_esia_codes() {
     );
 
     // The legacy endpoints: scope + timestamp + client_id + state.
-    let ac_ts = now_ts();
-    let ts = ac_ts.clone();
+    let ts = now_ts();
     let ac_secret = s.sign(&format!("{SCOPE}{ts}{}{state}", s.id()));
     let legacy = format!(
         "/aas/oauth2/ac?{}",
@@ -543,25 +542,14 @@ async fn esia_refusals_carry_esia_codes() {
             .starts_with("ESIA-007053"),
         "{err}"
     );
-    // The signature from the /ac URL (the same string is signed at the legacy /te) is taken
-    // only once: whoever saw that URL cannot exchange the code with it.
-    let mut replayed = form(ac_secret.clone());
-    for (k, v) in &mut replayed {
-        match *k {
-            "state" => *v = state.clone(),
-            "timestamp" => *v = ac_ts.clone(),
-            _ => {}
-        }
-    }
-    let (status, err) = post(replayed).await;
-    assert_eq!(status, 400);
-    assert!(
-        err["error_description"]
-            .as_str()
-            .unwrap()
-            .starts_with("ESIA-007053"),
-        "{err}"
-    );
+    // The same /ac URL again: its signature was taken already.
+    let r = app.get(&legacy).await;
+    let back = if r.status() == 303 {
+        TestApp::location(&r)
+    } else {
+        r.text().await.unwrap()
+    };
+    assert!(back.contains("ESIA-007053"), "{back}");
     let signed = form(s.sign(&format!("{SCOPE}{ts}{}{te_state}", s.id())));
     let (status, tokens) = post(signed.clone()).await;
     assert_eq!(status, 200, "{tokens}");
