@@ -139,6 +139,9 @@ pub struct AccountView {
     pub level: AccountLevel,
     /// Confirmed contacts.
     pub contacts: Vec<Contact>,
+    /// The account is active (not blocked, deactivated or deleted): only an active account's
+    /// tokens are honoured.
+    pub active: bool,
 }
 
 /// Errors of loading an account.
@@ -190,5 +193,6 @@ pub async fn load(db: &Db, keys: &Keys, id: Uuid) -> Result<Option<AccountView>,
         name,
         level,
         contacts,
+        active: row.status == store::status::ACTIVE,
     }))
 }

@@ -172,3 +172,18 @@ pub async fn list_and_mark_read(
         })
         .collect())
 }
+
+/// «07.12.2026 10:15» in Moscow time (UTC+3 all year since 2014) for a Unix time in
+/// milliseconds: messages name the zone after it («МСК»).
+pub fn moscow_date_time(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .map(|t| t.to_offset(time::macros::offset!(+3)))
+        .and_then(|t| {
+            t.format(&time::macros::format_description!(
+                "[day].[month].[year] [hour]:[minute]"
+            ))
+            .ok()
+        })
+        .unwrap_or_default()
+}

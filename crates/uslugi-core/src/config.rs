@@ -145,6 +145,9 @@ pub struct AuthConfig {
     pub factor_failures_per_account: u64,
     /// A deactivated account is deleted after this many days unless its owner signs in.
     pub deactivation_grace_days: i64,
+    /// A new or changed phone or e-mail takes effect for sign-in and recovery only after this
+    /// many hours, during which the old contacts can cancel it (0: at once).
+    pub contact_change_delay_hours: i64,
 }
 
 impl Default for AuthConfig {
@@ -168,6 +171,7 @@ impl Default for AuthConfig {
             reauth_window_secs: 300,
             factor_failures_per_account: 10,
             deactivation_grace_days: 30,
+            contact_change_delay_hours: 24,
         }
     }
 }

@@ -7,19 +7,20 @@ use crate::registration::check_code;
 use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
 use uslugi_store::{
-    accounts as store_accounts, now_ms,
+    accounts as store_accounts, contact_changes as changes, jobs, now_ms, sessions,
     verifications::{self as store, NewVerification},
 };
 use uuid::Uuid;
 
 use crate::{
-    CryptoError,
-    accounts::{Contact, decrypt_contact, encrypt_contact},
+    BoxFuture, CryptoError,
+    accounts::{self, Contact, decrypt_contact, encrypt_contact},
     delivery::{self, Channel, Message},
     registration::{
         Ctx, RegistrationError, client_key, new_code, notify_released, record_send_within_limits,
         secret_hash,
     },
+    worker::{JobError, JobHandler},
 };
 
 /// Purpose name of contact verifications.
@@ -193,54 +194,210 @@ pub async fn pending(
     })
 }
 
-/// Checks the code and, when right, makes the contact the account's.
+/// What a right code came to.
+#[derive(Debug, Clone)]
+pub struct Confirmed {
+    /// The new contact.
+    pub contact: Contact,
+    /// When it takes effect (Unix ms), if the change waits out the delay; `None` when it is the
+    /// account's already.
+    pub effective_at: Option<i64>,
+}
+
+/// Checks the code and, when right, schedules the change: the old contacts are told, with a link
+/// that cancels it, and the new contact takes effect for sign-in and recovery only after the
+/// configured delay (at once when the delay is 0). Someone holding a stolen session therefore
+/// cannot quietly move the account's recovery to their own phone or e-mail.
 pub async fn confirm(
     ctx: Ctx<'_>,
     account_id: Uuid,
     id: Uuid,
     code: &str,
-) -> Result<Contact, ContactError> {
+) -> Result<Confirmed, ContactError> {
+    confirm_after(
+        ctx,
+        account_id,
+        id,
+        code,
+        ctx.config.auth.contact_change_delay_hours * 3_600_000,
+    )
+    .await
+}
+
+/// Checks the code and makes the contact the account's at once: for the lost-factor path, where
+/// the new phone *is* the recovery (proven by the e-mail, the verified personal data and the
+/// password), and the account's sessions and factors end with it.
+pub async fn confirm_for_recovery(
+    ctx: Ctx<'_>,
+    account_id: Uuid,
+    id: Uuid,
+    code: &str,
+) -> Result<Confirmed, ContactError> {
+    confirm_after(ctx, account_id, id, code, 0).await
+}
+
+async fn confirm_after(
+    ctx: Ctx<'_>,
+    account_id: Uuid,
+    id: Uuid,
+    code: &str,
+    delay_ms: i64,
+) -> Result<Confirmed, ContactError> {
     let (v, contact) = load(ctx, account_id, id).await?;
     check_code(ctx, &v, code, true).await?;
     let now = now_ms();
+    // Read before the transaction: on SQLite the transaction holds the only connection.
+    let current = accounts::load(ctx.db, ctx.keys, account_id)
+        .await
+        .map_err(|e| CryptoError::Invalid(e.to_string()))?
+        .map(|a| a.contacts)
+        .unwrap_or_default();
     let txn = ctx.db.begin().await?;
     if !store::consume(&txn, id, now).await? {
         return Err(RegistrationError::AlreadyCompleted.into());
     }
-    let blind = contact.blind(ctx.keys);
-    // «Номер занят»: the code proved ownership, so the contact moves here.
-    if let Some(holder) =
-        store_accounts::find_contact_by_blind(&txn, contact.kind(), &blind).await?
+    if delay_ms <= 0 {
+        apply_in(&txn, ctx.keys, account_id, &contact, &id.to_string(), now).await?;
+        txn.commit().await?;
+        return Ok(Confirmed {
+            contact,
+            effective_at: None,
+        });
+    }
+    // A newer change of the same kind replaces one still waiting.
+    changes::cancel_pending_of_kind(&txn, account_id, contact.kind(), now).await?;
+    let token = crate::registration::new_link_token()?;
+    let change_id = Uuid::new_v4();
+    let effective_at = now + delay_ms;
+    changes::insert(
+        &txn,
+        changes::NewChange {
+            id: change_id,
+            account_id,
+            kind: contact.kind().into(),
+            value: encrypt_contact(ctx.keys, &contact)?,
+            value_blind: contact.blind(ctx.keys),
+            cancel_blind: cancel_blind(ctx.keys, &token),
+            effective_at,
+        },
+        now,
+    )
+    .await?;
+    jobs::enqueue(
+        &txn,
+        jobs::NewJob {
+            kind: APPLY_JOB.into(),
+            payload: serde_json::json!({ "change_id": change_id }).to_string(),
+            run_at: effective_at,
+            max_attempts: 10,
+            dedup_key: Some(format!("{APPLY_JOB}:{change_id}")),
+        },
+        now,
+    )
+    .await?;
+    store_accounts::journal(
+        &txn,
+        account_id,
+        "contact.change_requested",
+        serde_json::json!({ "kind": contact.kind() }),
+        now,
+    )
+    .await?;
+    let (what, masked) = described(&contact);
+    let text = format!(
+        "Госуслуги: в учётную запись добавлен {what} {masked}. Он начнёт действовать {} МСК. Если это были не вы, отмените изменение: {}/contacts/cancel/{token}",
+        crate::alerts::moscow_date_time(effective_at),
+        ctx.config.public_url
+    );
+    // Every contact in effect now is told: the one being replaced is the one that must be able
+    // to stop it.
+    for (i, old) in current.iter().enumerate() {
+        let msg = old.notice("Изменение контактов в учётной записи", text.clone());
+        delivery::enqueue(
+            &txn,
+            ctx.keys.cipher(),
+            &msg,
+            &format!("contact-change:{change_id}:{i}"),
+        )
+        .await
+        .map_err(RegistrationError::from)?;
+    }
+    crate::alerts::send(
+        &txn,
+        ctx.keys,
+        account_id,
+        crate::alerts::Topic::Security,
+        &[],
+        crate::alerts::Prefs::default(),
+        "Изменение контактов в учётной записи",
+        &format!(
+            "Добавлен {what} {masked}. Он начнёт действовать {} МСК. Отменить изменение можно в разделе «Контактные данные».",
+            crate::alerts::moscow_date_time(effective_at)
+        ),
+        &format!("contact-change-inbox:{change_id}"),
+    )
+    .await
+    .map_err(RegistrationError::from)?;
+    txn.commit().await?;
+    Ok(Confirmed {
+        contact,
+        effective_at: Some(effective_at),
+    })
+}
+
+/// «номер телефона» / «адрес электронной почты» and the masked value.
+fn described(contact: &Contact) -> (&'static str, String) {
+    match contact {
+        Contact::Phone(p) => ("номер телефона", p.masked()),
+        Contact::Email(e) => ("адрес электронной почты", e.masked()),
+    }
+}
+
+fn cancel_blind(keys: &crate::Keys, token: &str) -> String {
+    keys.blind_index().compute("contact-cancel", token)
+}
+
+/// Makes `contact` the account's: «Номер занят» — the code proved ownership, so a contact another
+/// account holds moves here and that account is told; the old contact of this kind is replaced
+/// and told.
+async fn apply_in(
+    txn: &impl sea_orm::ConnectionTrait,
+    keys: &crate::Keys,
+    account_id: Uuid,
+    contact: &Contact,
+    tag: &str,
+    now: i64,
+) -> Result<(), ContactError> {
+    let blind = contact.blind(keys);
+    if let Some(holder) = store_accounts::find_contact_by_blind(txn, contact.kind(), &blind).await?
     {
         if holder.account_id == account_id {
             return Err(ContactError::AlreadyYours);
         }
-        store_accounts::delete_contact(&txn, holder.id).await?;
+        store_accounts::delete_contact(txn, holder.id).await?;
         store_accounts::journal(
-            &txn,
+            txn,
             holder.account_id,
             "contact.released",
             serde_json::json!({ "kind": contact.kind(), "reason": "confirmed by another person" }),
             now,
         )
         .await?;
-        notify_released(ctx, &txn, holder.account_id, &contact, now).await?;
+        notify_released(keys, txn, holder.account_id, contact, now).await?;
     }
-    // The old contact of this kind stays until now, and is told about the change.
     let mut replaced = None;
-    for row in store_accounts::contacts_of(&txn, account_id).await? {
+    for row in store_accounts::contacts_of(txn, account_id).await? {
         if row.kind == contact.kind() {
-            replaced = Some(
-                decrypt_contact(ctx.keys, &row).map_err(|e| CryptoError::Invalid(e.to_string()))?,
-            );
-            store_accounts::delete_contact(&txn, row.id).await?;
+            replaced =
+                Some(decrypt_contact(keys, &row).map_err(|e| CryptoError::Invalid(e.to_string()))?);
+            store_accounts::delete_contact(txn, row.id).await?;
         }
     }
     store_accounts::insert_contact(
-        &txn,
+        txn,
         account_id,
         contact.kind(),
-        encrypt_contact(ctx.keys, &contact)?,
+        encrypt_contact(keys, contact)?,
         blind,
         now,
     )
@@ -252,7 +409,7 @@ pub async fn confirm(
         "contact.added"
     };
     store_accounts::journal(
-        &txn,
+        txn,
         account_id,
         event,
         serde_json::json!({ "kind": contact.kind() }),
@@ -260,23 +417,208 @@ pub async fn confirm(
     )
     .await?;
     if let Some(old) = replaced {
-        let (what, new_masked) = match &contact {
-            Contact::Phone(p) => ("номер телефона", p.masked()),
-            Contact::Email(e) => ("адрес электронной почты", e.masked()),
-        };
+        let (what, new_masked) = described(contact);
         let text = format!(
             "Госуслуги: {what} в вашей учётной записи изменён на {new_masked}. Если это были не вы, срочно обратитесь в поддержку."
         );
         let msg = old.notice("Контакт в учётной записи изменён", text);
-        delivery::enqueue(
+        delivery::enqueue(txn, keys.cipher(), &msg, &format!("contact-changed:{tag}"))
+            .await
+            .map_err(RegistrationError::from)?;
+    }
+    Ok(())
+}
+
+/// Job kind that applies a change once its delay has passed.
+pub const APPLY_JOB: &str = "contact.apply";
+
+/// A contact change waiting out its delay, for the contacts page.
+#[derive(Debug, Clone)]
+pub struct PendingChange {
+    /// Id.
+    pub id: Uuid,
+    /// The new contact.
+    pub contact: Contact,
+    /// When it takes effect, Unix ms.
+    pub effective_at: i64,
+}
+
+/// The account's changes waiting out their delay.
+pub async fn pending_changes(
+    ctx: Ctx<'_>,
+    account_id: Uuid,
+) -> Result<Vec<PendingChange>, ContactError> {
+    let mut out = Vec::new();
+    for row in changes::pending_of(ctx.db, account_id).await? {
+        let value = ctx
+            .keys
+            .cipher()
+            .decrypt(crate::accounts::purpose::CONTACT, &row.value)?;
+        let contact = Contact::from_stored(&row.kind, &value)
+            .ok_or_else(|| CryptoError::Invalid("stored contact does not parse".into()))?;
+        out.push(PendingChange {
+            id: row.id,
+            contact,
+            effective_at: row.effective_at,
+        });
+    }
+    Ok(out)
+}
+
+/// The owner, signed in, cancels a change of their own.
+pub async fn cancel_own(
+    ctx: Ctx<'_>,
+    account_id: Uuid,
+    change_id: Uuid,
+) -> Result<bool, ContactError> {
+    let Some(row) = changes::find(ctx.db, change_id).await? else {
+        return Ok(false);
+    };
+    if row.account_id != account_id {
+        return Ok(false);
+    }
+    let now = now_ms();
+    let txn = ctx.db.begin().await?;
+    if !changes::finish(&txn, change_id, changes::state::CANCELLED, now).await? {
+        return Ok(false);
+    }
+    store_accounts::journal(
+        &txn,
+        account_id,
+        "contact.change_cancelled",
+        serde_json::json!({ "kind": row.kind, "by": "owner" }),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// Whether a cancel link is live (for its page).
+pub async fn cancel_link_live(ctx: Ctx<'_>, token: &str) -> Result<bool, ContactError> {
+    Ok(
+        changes::pending_by_cancel(ctx.db, &cancel_blind(ctx.keys, token))
+            .await?
+            .is_some(),
+    )
+}
+
+/// Someone holding an old contact of the account cancels a change through the link they were
+/// sent: whoever made the change had access, so every session ends and the services' tokens are
+/// revoked as well. `Ok(false)` when the link is unknown, used or the change already applied.
+pub async fn cancel_by_link(ctx: Ctx<'_>, token: &str) -> Result<bool, ContactError> {
+    let Some(row) = changes::pending_by_cancel(ctx.db, &cancel_blind(ctx.keys, token)).await?
+    else {
+        return Ok(false);
+    };
+    let account_id = row.account_id;
+    let current = accounts::load(ctx.db, ctx.keys, account_id)
+        .await
+        .map_err(|e| CryptoError::Invalid(e.to_string()))?
+        .map(|a| a.contacts)
+        .unwrap_or_default();
+    let now = now_ms();
+    let txn = ctx.db.begin().await?;
+    if !changes::finish(&txn, row.id, changes::state::CANCELLED, now).await? {
+        return Ok(false);
+    }
+    sessions::delete_for_account(&txn, account_id).await?;
+    uslugi_store::oidc::revoke_account_tokens(&txn, account_id, now).await?;
+    store_accounts::journal(
+        &txn,
+        account_id,
+        "contact.change_cancelled",
+        serde_json::json!({ "kind": row.kind, "by": "link" }),
+        now,
+    )
+    .await?;
+    let text = format!(
+        "Госуслуги: изменение контактов отменено, все сеансы завершены. Смените пароль: {}/recover",
+        ctx.config.public_url
+    );
+    crate::alerts::send(
+        &txn,
+        ctx.keys,
+        account_id,
+        crate::alerts::Topic::Security,
+        &current,
+        crate::alerts::Prefs::default(),
+        "Изменение контактов отменено",
+        &text,
+        &format!("contact-change-cancelled:{}", row.id),
+    )
+    .await
+    .map_err(RegistrationError::from)?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// The job that applies a change when its delay has passed (unless it was cancelled).
+#[derive(Debug, Clone)]
+pub struct ContactApply {
+    db: uslugi_store::Db,
+    keys: crate::Keys,
+}
+
+impl ContactApply {
+    /// The handler.
+    pub fn new(db: uslugi_store::Db, keys: crate::Keys) -> ContactApply {
+        ContactApply { db, keys }
+    }
+
+    async fn apply(&self, payload: &str) -> Result<(), JobError> {
+        #[derive(Deserialize)]
+        struct Payload {
+            change_id: Uuid,
+        }
+        let temporary = |e: &dyn std::fmt::Display| JobError::Temporary(e.to_string());
+        let p: Payload =
+            serde_json::from_str(payload).map_err(|e| JobError::Permanent(e.to_string()))?;
+        let Some(row) = changes::find(&self.db, p.change_id)
+            .await
+            .map_err(|e| temporary(&e))?
+        else {
+            return Ok(());
+        };
+        if row.state != changes::state::PENDING {
+            return Ok(());
+        }
+        let now = now_ms();
+        let value = self
+            .keys
+            .cipher()
+            .decrypt(crate::accounts::purpose::CONTACT, &row.value)
+            .map_err(|e| JobError::Permanent(e.to_string()))?;
+        let contact = Contact::from_stored(&row.kind, &value)
+            .ok_or_else(|| JobError::Permanent("stored contact does not parse".into()))?;
+        let txn = self.db.begin().await.map_err(|e| temporary(&e))?;
+        // Taken first, so that a cancel arriving meanwhile and this apply cannot both win.
+        if !changes::finish(&txn, row.id, changes::state::APPLIED, now)
+            .await
+            .map_err(|e| temporary(&e))?
+        {
+            return Ok(());
+        }
+        match apply_in(
             &txn,
-            ctx.keys.cipher(),
-            &msg,
-            &format!("contact-changed:{id}"),
+            &self.keys,
+            row.account_id,
+            &contact,
+            &row.id.to_string(),
+            now,
         )
         .await
-        .map_err(RegistrationError::from)?;
+        {
+            Ok(()) | Err(ContactError::AlreadyYours) => {}
+            Err(e) => return Err(temporary(&e)),
+        }
+        txn.commit().await.map_err(|e| temporary(&e))?;
+        Ok(())
     }
-    txn.commit().await?;
-    Ok(contact)
+}
+
+impl JobHandler for ContactApply {
+    fn run<'a>(&'a self, payload: &'a str) -> BoxFuture<'a, Result<(), JobError>> {
+        Box::pin(self.apply(payload))
+    }
 }

@@ -35,30 +35,31 @@ pub enum DeactivateError {
     /// The password given is wrong.
     #[error("wrong password")]
     WrongPassword,
+    /// Too many wrong passwords recently.
+    #[error("throttled")]
+    Throttled,
     /// Anything else.
     #[error("{0}")]
     Internal(String),
 }
 
-/// Deactivates the account after checking its password: every session ends, the owner is told,
-/// and the deletion is scheduled for the end of the grace period.
+/// Deactivates the account after checking its password (failures counted like sign-ins): every
+/// session ends, the services' tokens are revoked, the owner is told, and the deletion is
+/// scheduled for the end of the grace period.
 pub async fn deactivate(
     ctx: Ctx<'_>,
     account_id: Uuid,
     password: &str,
+    client: &crate::login::Client<'_>,
 ) -> Result<i64, DeactivateError> {
     let internal = |e: &dyn std::fmt::Display| DeactivateError::Internal(e.to_string());
-    let row = store_accounts::find_account(ctx.db, account_id)
-        .await
-        .map_err(|e| internal(&e))?
-        .ok_or_else(|| DeactivateError::Internal("account missing".into()))?;
-    if !ctx
-        .passwords
-        .verify(row.password_hash.clone(), password.to_owned())
-        .await
-        .map_err(|e| internal(&e))?
-    {
-        return Err(DeactivateError::WrongPassword);
+    match crate::security::reauthenticate(ctx, account_id, password, client).await {
+        Ok(()) => {}
+        Err(crate::security::ReauthError::WrongPassword) => {
+            return Err(DeactivateError::WrongPassword);
+        }
+        Err(crate::security::ReauthError::Throttled) => return Err(DeactivateError::Throttled),
+        Err(crate::security::ReauthError::Internal(e)) => return Err(DeactivateError::Internal(e)),
     }
     let contact = accounts::load(ctx.db, ctx.keys, account_id)
         .await
@@ -73,6 +74,9 @@ pub async fn deactivate(
         .await
         .map_err(|e| internal(&e))?;
     uslugi_store::sessions::delete_for_account(&txn, account_id)
+        .await
+        .map_err(|e| internal(&e))?;
+    uslugi_store::oidc::revoke_account_tokens(&txn, account_id, now)
         .await
         .map_err(|e| internal(&e))?;
     jobs::enqueue(

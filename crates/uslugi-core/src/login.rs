@@ -88,6 +88,26 @@ pub async fn needs_captcha(ctx: Ctx<'_>, login: &str, client_ip: &str) -> Result
     Ok(by_login >= after || by_client >= after)
 }
 
+/// Reserves an attempt (see [`login_attempts::reserve`]) unless the failures within the window
+/// already reach `per_identifier` or `per_client`; `None` when a limit refuses it.
+pub(crate) async fn reserve_attempt(
+    db: &uslugi_store::Db,
+    attempt: login_attempts::Attempt<'_>,
+    per_identifier: u64,
+    per_client: u64,
+    now: i64,
+) -> Result<Option<Uuid>, uslugi_store::StoreError> {
+    login_attempts::reserve(
+        db,
+        attempt,
+        per_identifier,
+        per_client,
+        now - WINDOW_MS,
+        now,
+    )
+    .await
+}
+
 /// A hash of a random password, verified when the login is unknown so that the answer takes
 /// as long as for a real account.
 async fn dummy_hash(passwords: &Passwords) -> Result<String, PasswordHashError> {
@@ -99,6 +119,18 @@ async fn dummy_hash(passwords: &Passwords) -> Result<String, PasswordHashError> 
         .hash(crate::crypto::hex(&uuid::Uuid::new_v4().into_bytes()))
         .await?;
     Ok(DUMMY.get_or_init(|| h).clone())
+}
+
+/// Verifies a password against a dummy hash, for the time it takes: an answer about an unknown
+/// account takes as long as one about a real one.
+pub(crate) async fn burn_dummy_verify(
+    passwords: &Passwords,
+    password: &str,
+) -> Result<(), PasswordHashError> {
+    let _ = passwords
+        .verify(dummy_hash(passwords).await?, password.to_owned())
+        .await?;
+    Ok(())
 }
 
 /// Who is signing in from where, for the rate limits and the login history.
@@ -150,13 +182,6 @@ pub async fn login(
         .unwrap_or_else(|| login.trim().to_lowercase());
     let identifier = keys.blind_index().compute("login", &key);
     let client_key = client_key(keys, client_ip);
-    let (by_login, by_client) =
-        login_attempts::failures_since(db, &identifier, &client_key, now - WINDOW_MS).await?;
-    if by_login >= auth.login_failures_per_login || by_client >= auth.login_failures_per_client {
-        return Err(LoginError::Throttled {
-            retry_after_secs: WINDOW_MS / 1000,
-        });
-    }
     let mut account = None;
     for (domain, value) in readings {
         let b = keys.blind_index().compute(domain, &value);
@@ -176,6 +201,29 @@ pub async fn login(
         Some(id) => store_accounts::find_account(db, id).await?,
         None => None,
     };
+    let account_id = row.as_ref().map(|r| r.id);
+    // The attempt is counted before the password is hashed, so that parallel guesses see each
+    // other and the limit holds exactly.
+    let Some(attempt_id) = reserve_attempt(
+        db,
+        login_attempts::Attempt {
+            account_id,
+            identifier_blind: &identifier,
+            client_blind: &client_key,
+            success: false,
+            method: "password",
+            client_info: client_info(keys, client),
+        },
+        auth.login_failures_per_login,
+        auth.login_failures_per_client,
+        now,
+    )
+    .await?
+    else {
+        return Err(LoginError::Throttled {
+            retry_after_secs: WINDOW_MS / 1000,
+        });
+    };
     let ok = match &row {
         Some(r) => {
             passwords
@@ -189,7 +237,6 @@ pub async fn login(
             false
         }
     };
-    let account_id = row.as_ref().map(|r| r.id);
     // Read before the transaction: SQLite has one connection, which the transaction holds.
     let owner_contact = match (ok, &row) {
         (false, Some(r)) => accounts::load(db, keys, r.id)
@@ -201,19 +248,9 @@ pub async fn login(
     };
     // One transaction for the attempt and the journal entry: one commit (one fsync) per login.
     let txn = db.begin().await.map_err(uslugi_store::StoreError::from)?;
-    login_attempts::record(
-        &txn,
-        login_attempts::Attempt {
-            account_id,
-            identifier_blind: &identifier,
-            client_blind: &client_key,
-            success: ok,
-            method: "password",
-            client_info: client_info(keys, client),
-        },
-        now,
-    )
-    .await?;
+    if ok {
+        login_attempts::settle(&txn, attempt_id, true).await?;
+    }
     if let Some(id) = account_id {
         let event = if ok { "login.success" } else { "login.failure" };
         store_accounts::journal(
@@ -248,6 +285,7 @@ pub async fn login(
         && login_attempts::consecutive_failures(&txn, r.id).await? >= auth.lockout_after_failures
     {
         store_accounts::set_status(&txn, r.id, store_accounts::status::BLOCKED, now).await?;
+        uslugi_store::oidc::revoke_account_tokens(&txn, r.id, now).await?;
         store_accounts::journal(
             &txn,
             r.id,

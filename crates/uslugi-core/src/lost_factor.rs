@@ -29,8 +29,9 @@ use crate::{
 /// Verification purpose of the e-mail code.
 pub const PURPOSE: &str = "lost_factor";
 
-/// What the person states about themselves (already parsed at the edge).
-#[derive(Debug, Clone)]
+/// What the person states about themselves (already parsed at the edge). Its `Debug` shows
+/// nothing of it: it is personal data and a password.
+#[derive(Clone)]
 pub struct Claim {
     /// The account's e-mail.
     pub email: Email,
@@ -46,6 +47,15 @@ pub struct Claim {
     pub snils: Option<Snils>,
     /// Паспорт: series and number digits (10), if given.
     pub passport: Option<String>,
+    /// The account's password: everything else here can be read on the account's pages by
+    /// someone holding a stolen session, the password cannot.
+    pub password: String,
+}
+
+impl std::fmt::Debug for Claim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Claim").finish_non_exhaustive()
+    }
 }
 
 /// Names compare without case, with ё as е and any run of spaces or hyphens as one.
@@ -84,8 +94,9 @@ fn matches(claim: &Claim, name: &accounts::StoredName, data: &profile::PersonalD
 pub async fn start(
     ctx: Ctx<'_>,
     claim: &Claim,
-    client_ip: &str,
+    client: &crate::login::Client<'_>,
 ) -> Result<Uuid, RegistrationError> {
+    let client_ip = client.ip;
     let now = now_ms();
     let auth = &ctx.config.auth;
     let contact = Contact::Email(claim.email.clone());
@@ -99,6 +110,23 @@ pub async fn start(
         && matches(claim, &view.name, &data)
     {
         account = Some(row.account_id);
+    }
+    // The password is checked (and its failures counted) only for a matching account; otherwise
+    // a dummy hash takes the same time, so the answer's timing reveals no match either.
+    match account {
+        Some(account_id) => {
+            match crate::security::reauthenticate(ctx, account_id, &claim.password, client).await {
+                Ok(()) => {}
+                Err(
+                    crate::security::ReauthError::WrongPassword
+                    | crate::security::ReauthError::Throttled,
+                ) => account = None,
+                Err(crate::security::ReauthError::Internal(e)) => {
+                    return Err(CryptoError::Invalid(e).into());
+                }
+            }
+        }
+        None => crate::login::burn_dummy_verify(ctx.passwords, &claim.password).await?,
     }
     let id = Uuid::new_v4();
     let code = new_code()?;
@@ -214,6 +242,7 @@ pub async fn finish(ctx: Ctx<'_>, id: Uuid) -> Result<(), RegistrationError> {
     }
     store_factors::delete_all(&txn, account_id).await?;
     sessions::delete_for_account(&txn, account_id).await?;
+    uslugi_store::oidc::revoke_account_tokens(&txn, account_id, now).await?;
     store_accounts::journal(
         &txn,
         account_id,
@@ -270,6 +299,7 @@ mod tests {
             birth_date: Date::parse_ru("14.03.1985").unwrap(),
             snils: Some(Snils::parse("112-233-445 95").unwrap()),
             passport: None,
+            password: String::new(),
         }
     }
 

@@ -38,6 +38,9 @@ pub enum PasskeyError {
     /// The key is not registered to any usable account.
     #[error("unknown passkey")]
     Unknown,
+    /// Too many refused answers from this client recently.
+    #[error("throttled")]
+    Throttled,
     /// The relying party is misconfigured.
     #[error("webauthn configuration: {0}")]
     Config(String),
@@ -215,6 +218,17 @@ pub fn start_discoverable(config: &Config) -> Result<(serde_json::Value, String)
     ))
 }
 
+/// Whom a refused answer counts against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CountedAgainst {
+    /// The account: its password was proven in this sign-in, so the answer is the owner's.
+    Account,
+    /// The client: with no password, the account is only what the answer names (a user
+    /// handle any service's `sub` reveals), and a stranger must not be able to spend the
+    /// owner's factor limit by naming it.
+    Client,
+}
+
 /// Verifies an assertion against one of the account's passkeys, stores the new counter and
 /// records the attempt.
 async fn verify_and_record(
@@ -224,18 +238,26 @@ async fn verify_and_record(
         &[(Uuid, Passkey)],
     ) -> Result<(Uuid, webauthn_rs::prelude::AuthenticationResult), PasskeyError>,
     client: &Client<'_>,
+    against: CountedAgainst,
 ) -> Result<(), PasskeyError> {
     let now = now_ms();
     let keys = passkeys_of(ctx, account_id).await?;
     let result = check(&keys);
-    let identifier = ctx
-        .keys
-        .blind_index()
-        .compute("factor", &account_id.to_string());
+    let identifier = match against {
+        CountedAgainst::Account => ctx
+            .keys
+            .blind_index()
+            .compute("factor", &account_id.to_string()),
+        CountedAgainst::Client => ctx.keys.blind_index().compute("passkey-client", client.ip),
+    };
+    let named = match against {
+        CountedAgainst::Account => Some(account_id),
+        CountedAgainst::Client => result.is_ok().then_some(account_id),
+    };
     login_attempts::record(
         ctx.db,
         login_attempts::Attempt {
-            account_id: Some(account_id),
+            account_id: named,
             identifier_blind: &identifier,
             client_blind: &client_key(ctx.keys, client.ip),
             success: result.is_ok(),
@@ -288,6 +310,7 @@ pub async fn finish_authentication(
             Ok((id, auth))
         },
         client,
+        CountedAgainst::Account,
     )
     .await
 }
@@ -301,6 +324,18 @@ pub async fn finish_discoverable(
     client: &Client<'_>,
 ) -> Result<Uuid, PasskeyError> {
     let rp = relying_party(ctx.config)?;
+    // Refused answers count against the client, like failed sign-ins from it.
+    let client_blind = client_key(ctx.keys, client.ip);
+    let (_, by_client) = login_attempts::failures_since(
+        ctx.db,
+        &client_blind,
+        &client_blind,
+        now_ms() - crate::login::WINDOW_MS,
+    )
+    .await?;
+    if by_client >= ctx.config.auth.login_failures_per_client {
+        return Err(PasskeyError::Throttled);
+    }
     let state: DiscoverableAuthentication = serde_json::from_str(state).map_err(rejected)?;
     let cred: PublicKeyCredential = serde_json::from_str(credential).map_err(rejected)?;
     let (account_id, cred_id) = rp
@@ -330,6 +365,7 @@ pub async fn finish_discoverable(
             Ok((*id, auth))
         },
         client,
+        CountedAgainst::Client,
     )
     .await?;
     Ok(account_id)

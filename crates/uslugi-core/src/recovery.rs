@@ -244,6 +244,8 @@ pub async fn complete(ctx: Ctx<'_>, id: Uuid, password: String) -> Result<Uuid, 
     // Recovery is the way out of a block after failed sign-ins.
     store_accounts::set_status(&txn, account_id, store_accounts::status::ACTIVE, now).await?;
     sessions::delete_for_account(&txn, account_id).await?;
+    // A recovery may follow a compromise: the services' tokens end with the sessions.
+    uslugi_store::oidc::revoke_account_tokens(&txn, account_id, now).await?;
     store_accounts::journal(
         &txn,
         account_id,
@@ -253,7 +255,7 @@ pub async fn complete(ctx: Ctx<'_>, id: Uuid, password: String) -> Result<Uuid, 
     )
     .await?;
     if let Some(contact) = account.and_then(|a| a.contacts.into_iter().next()) {
-        let text = "Госуслуги: пароль от вашей учётной записи изменён, все сеансы завершены. Если это были не вы, срочно обратитесь в поддержку.".to_owned();
+        let text = "Госуслуги: пароль от вашей учётной записи изменён, все сеансы завершены, доступ сервисов к данным отозван. Если это были не вы, срочно обратитесь в поддержку.".to_owned();
         let msg = contact.notice("Пароль изменён", text);
         delivery::enqueue(&txn, ctx.keys.cipher(), &msg, &format!("recovered:{id}")).await?;
     }

@@ -172,7 +172,7 @@ pub(crate) fn new_code() -> Result<String, CryptoError> {
     }
 }
 
-fn new_link_token() -> Result<String, CryptoError> {
+pub(crate) fn new_link_token() -> Result<String, CryptoError> {
     let mut b = [0u8; 32];
     getrandom::fill(&mut b).map_err(|e| CryptoError::Invalid(e.to_string()))?;
     Ok(crate::crypto::hex(&b))
@@ -573,7 +573,7 @@ pub async fn complete(
             now,
         )
         .await?;
-        notify_released(ctx, &txn, old.account_id, &contact, now).await?;
+        notify_released(ctx.keys, &txn, old.account_id, &contact, now).await?;
     }
     store_accounts::insert_contact(
         &txn,
@@ -599,7 +599,7 @@ pub async fn complete(
 
 /// Tells the previous holder of a contact, through its other contacts, that it was released.
 pub(crate) async fn notify_released(
-    ctx: Ctx<'_>,
+    keys: &Keys,
     txn: &impl sea_orm::ConnectionTrait,
     account_id: Uuid,
     released: &Contact,
@@ -613,7 +613,7 @@ pub(crate) async fn notify_released(
         if row.kind == released.kind() {
             continue;
         }
-        let Ok(other) = crate::accounts::decrypt_contact(ctx.keys, &row) else {
+        let Ok(other) = crate::accounts::decrypt_contact(keys, &row) else {
             continue;
         };
         let text = format!(
@@ -622,7 +622,7 @@ pub(crate) async fn notify_released(
         let msg = other.notice("Контакт отвязан от учётной записи", text);
         delivery::enqueue(
             txn,
-            ctx.keys.cipher(),
+            keys.cipher(),
             &msg,
             &format!("released:{account_id}:{now}:{}", row.kind),
         )

@@ -9,7 +9,6 @@ use uuid::Uuid;
 use crate::{
     Keys,
     accounts::{self, Contact},
-    passwords::Passwords,
 };
 
 /// Cipher purpose of `sessions.client_info` (written by the web layer).
@@ -188,6 +187,9 @@ pub enum ChangePasswordError {
     /// The current password is wrong.
     #[error("wrong current password")]
     WrongCurrent,
+    /// Too many wrong passwords recently.
+    #[error("throttled")]
+    Throttled,
     /// The new one breaks the policy.
     #[error("policy")]
     Policy(Vec<PasswordError>),
@@ -196,27 +198,26 @@ pub enum ChangePasswordError {
     Internal(String),
 }
 
-/// Changes the password (the current one is required) and ends every other session.
+/// Changes the password (the current one is required, its failures counted like sign-ins) and
+/// ends every other session; with `revoke_tokens`, the services' tokens are revoked as well
+/// (the owner chooses: a password change after a suspected compromise should end everything).
+#[allow(clippy::too_many_arguments)]
 pub async fn change_password(
-    db: &Db,
-    keys: &Keys,
-    passwords: &Passwords,
+    ctx: crate::registration::Ctx<'_>,
     account_id: Uuid,
     keep_session: &str,
     current: &str,
     new: &str,
+    revoke_tokens: bool,
+    client: &crate::login::Client<'_>,
 ) -> Result<(), ChangePasswordError> {
+    let (db, keys, passwords) = (ctx.db, ctx.keys, ctx.passwords);
     let internal = |e: &dyn std::fmt::Display| ChangePasswordError::Internal(e.to_string());
-    let row = store_accounts::find_account(db, account_id)
-        .await
-        .map_err(|e| internal(&e))?
-        .ok_or_else(|| ChangePasswordError::Internal("account missing".into()))?;
-    if !passwords
-        .verify(row.password_hash.clone(), current.to_owned())
-        .await
-        .map_err(|e| internal(&e))?
-    {
-        return Err(ChangePasswordError::WrongCurrent);
+    match reauthenticate(ctx, account_id, current, client).await {
+        Ok(()) => {}
+        Err(ReauthError::WrongPassword) => return Err(ChangePasswordError::WrongCurrent),
+        Err(ReauthError::Throttled) => return Err(ChangePasswordError::Throttled),
+        Err(ReauthError::Internal(e)) => return Err(ChangePasswordError::Internal(e)),
     }
     let account = accounts::load(db, keys, account_id)
         .await
@@ -250,11 +251,16 @@ pub async fn change_password(
     sessions::delete_for_account_except(&txn, account_id, keep_session)
         .await
         .map_err(|e| internal(&e))?;
+    if revoke_tokens {
+        uslugi_store::oidc::revoke_account_tokens(&txn, account_id, now)
+            .await
+            .map_err(|e| internal(&e))?;
+    }
     store_accounts::journal(
         &txn,
         account_id,
         "password.changed",
-        serde_json::json!({}),
+        serde_json::json!({ "tokens_revoked": revoke_tokens }),
         now,
     )
     .await
@@ -376,40 +382,38 @@ pub async fn reauthenticate(
         .blind_index()
         .compute("reauth", &account_id.to_string());
     let client_blind = crate::registration::client_key(ctx.keys, client.ip);
-    let (by_account, _) = login_attempts::failures_since(
-        ctx.db,
-        &identifier,
-        &client_blind,
-        now - crate::login::WINDOW_MS,
-    )
-    .await
-    .map_err(|e| internal(&e))?;
-    if by_account >= ctx.config.auth.login_failures_per_login {
-        return Err(ReauthError::Throttled);
-    }
     let row = store_accounts::find_account(ctx.db, account_id)
         .await
         .map_err(|e| internal(&e))?
         .ok_or_else(|| ReauthError::Internal("account missing".into()))?;
-    let ok = ctx
-        .passwords
-        .verify(row.password_hash.clone(), password.to_owned())
-        .await
-        .map_err(|e| internal(&e))?;
-    login_attempts::record(
+    // Counted before the hash is checked, so that parallel guesses see each other.
+    let attempt_id = crate::login::reserve_attempt(
         ctx.db,
         login_attempts::Attempt {
             account_id: Some(account_id),
             identifier_blind: &identifier,
             client_blind: &client_blind,
-            success: ok,
+            success: false,
             method: "reauth",
             client_info: crate::login::client_info(ctx.keys, client),
         },
+        ctx.config.auth.login_failures_per_login,
+        u64::MAX,
         now,
     )
     .await
-    .map_err(|e| internal(&e))?;
+    .map_err(|e| internal(&e))?
+    .ok_or(ReauthError::Throttled)?;
+    let ok = ctx
+        .passwords
+        .verify(row.password_hash.clone(), password.to_owned())
+        .await
+        .map_err(|e| internal(&e))?;
+    if ok {
+        login_attempts::settle(ctx.db, attempt_id, true)
+            .await
+            .map_err(|e| internal(&e))?;
+    }
     if ok {
         Ok(())
     } else {
@@ -451,6 +455,9 @@ pub async fn issue_temporary_password(
         .await
         .map_err(|e| internal(&e))?;
     sessions::delete_for_account(&txn, account_id)
+        .await
+        .map_err(|e| internal(&e))?;
+    uslugi_store::oidc::revoke_account_tokens(&txn, account_id, now)
         .await
         .map_err(|e| internal(&e))?;
     store_accounts::journal(

@@ -75,6 +75,7 @@ pub fn standard(config: &crate::Config, db: Db, keys: &crate::Keys) -> Result<Wo
     let objects: Arc<dyn crate::uploads::ObjectStore> = Arc::new(
         crate::uploads::LocalDirStore::new(config.data_dir.join("objects")),
     );
+    let db_for_contacts = db.clone();
     let deletion = crate::deactivation::AccountDeletion::new(
         db.clone(),
         config.auth.deactivation_grace_days,
@@ -84,7 +85,14 @@ pub fn standard(config: &crate::Config, db: Db, keys: &crate::Keys) -> Result<Wo
         Worker::new(db, keys.cipher().clone(), senders, config.worker.clone())
             .with_session_idle_minutes(config.web.session_idle_minutes)
             .with_handler(crate::profile::REGISTRY_CHECK, Arc::new(check))
-            .with_handler(crate::deactivation::DELETE_JOB, Arc::new(deletion)),
+            .with_handler(crate::deactivation::DELETE_JOB, Arc::new(deletion))
+            .with_handler(
+                crate::contacts::APPLY_JOB,
+                Arc::new(crate::contacts::ContactApply::new(
+                    db_for_contacts,
+                    keys.clone(),
+                )),
+            ),
     )
 }
 

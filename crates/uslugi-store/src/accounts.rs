@@ -438,6 +438,8 @@ pub async fn erase_everything(
         .filter(notifications::Column::AccountId.eq(account_id))
         .exec(db)
         .await?;
+    crate::oidc::delete_account_grants(db, account_id).await?;
+    crate::contact_changes::delete_of_account(db, account_id).await?;
     // The attempts stay for the security record, without the device and address.
     login_attempts::Entity::update_many()
         .col_expr(

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod bank_links;
+pub mod contact_changes;
 pub mod db;
 pub mod entities;
 pub mod factors;

@@ -45,6 +45,73 @@ pub async fn record(
     Ok(())
 }
 
+/// Reserves an attempt before the work that decides it (a password hash, a code check), unless
+/// the failures since `since` already reach `per_identifier` for its identifier or `per_client`
+/// for its client: then `None`, and nothing is written. A reserved attempt counts as a failure
+/// until [`settle`] writes its outcome.
+///
+/// Why the limit holds exactly under parallel guesses: the count and the reservation happen in
+/// one transaction that first takes the identifier's row in `attempt_locks` (an upsert, which
+/// locks the row on PostgreSQL; SQLite has one writer anyway), so attempts on one identifier
+/// are counted one after another, each seeing the reservations before it.
+pub async fn reserve(
+    db: &crate::Db,
+    attempt: Attempt<'_>,
+    per_identifier: u64,
+    per_client: u64,
+    since: i64,
+    now: i64,
+) -> Result<Option<Uuid>, StoreError> {
+    use crate::entities::attempt_locks;
+    use sea_orm::{TransactionTrait, sea_query::OnConflict};
+    let txn = db.begin().await?;
+    attempt_locks::Entity::insert(attempt_locks::ActiveModel {
+        key_blind: Set(attempt.identifier_blind.to_owned()),
+        touched_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::column(attempt_locks::Column::KeyBlind)
+            .update_column(attempt_locks::Column::TouchedAt)
+            .to_owned(),
+    )
+    .exec_without_returning(&txn)
+    .await?;
+    let (by_identifier, by_client) =
+        failures_since(&txn, attempt.identifier_blind, attempt.client_blind, since).await?;
+    if by_identifier >= per_identifier || by_client >= per_client {
+        txn.rollback().await?;
+        return Ok(None);
+    }
+    let id = Uuid::now_v7();
+    login_attempts::Entity::insert(login_attempts::ActiveModel {
+        id: Set(id),
+        account_id: Set(attempt.account_id),
+        identifier_blind: Set(attempt.identifier_blind.to_owned()),
+        client_blind: Set(attempt.client_blind.to_owned()),
+        success: Set(false),
+        created_at: Set(now),
+        method: Set(Some(attempt.method.to_owned())),
+        client_info: Set(attempt.client_info),
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(Some(id))
+}
+
+/// Writes the outcome of a reserved attempt.
+pub async fn settle(db: &impl ConnectionTrait, id: Uuid, success: bool) -> Result<(), StoreError> {
+    login_attempts::Entity::update_many()
+        .col_expr(
+            login_attempts::Column::Success,
+            sea_orm::sea_query::Expr::value(success),
+        )
+        .filter(login_attempts::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Failed attempts since `since` for an identifier and for a client.
 pub async fn failures_since(
     db: &impl ConnectionTrait,

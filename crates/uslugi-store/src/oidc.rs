@@ -346,6 +346,52 @@ pub async fn revoke_from_code(
     Ok(res.rows_affected)
 }
 
+/// Revokes every live token of an account (a compromise: recovery, a password change, a block,
+/// deactivation). Returns how many.
+pub async fn revoke_account_tokens(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+    now: i64,
+) -> Result<u64, StoreError> {
+    use crate::entities::{oauth_codes, oauth_tokens};
+    // Unused codes would otherwise still turn into tokens for up to a minute: they are marked
+    // used, so that presenting one is refused like any spent code.
+    oauth_codes::Entity::update_many()
+        .col_expr(oauth_codes::Column::UsedAt, Expr::value(now))
+        .filter(oauth_codes::Column::AccountId.eq(account_id))
+        .filter(oauth_codes::Column::UsedAt.is_null())
+        .exec(db)
+        .await?;
+    let res = oauth_tokens::Entity::update_many()
+        .col_expr(oauth_tokens::Column::RevokedAt, Expr::value(now))
+        .filter(oauth_tokens::Column::AccountId.eq(account_id))
+        .filter(oauth_tokens::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+/// Removes every grant of a deleted account: codes, tokens and consents.
+pub async fn delete_account_grants(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+) -> Result<(), StoreError> {
+    use crate::entities::{oauth_codes, oauth_consents, oauth_tokens};
+    oauth_codes::Entity::delete_many()
+        .filter(oauth_codes::Column::AccountId.eq(account_id))
+        .exec(db)
+        .await?;
+    oauth_tokens::Entity::delete_many()
+        .filter(oauth_tokens::Column::AccountId.eq(account_id))
+        .exec(db)
+        .await?;
+    oauth_consents::Entity::delete_many()
+        .filter(oauth_consents::Column::AccountId.eq(account_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// A token by its hash and kind, live or not.
 pub async fn find_token(
     db: &impl ConnectionTrait,

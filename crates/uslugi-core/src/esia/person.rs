@@ -117,6 +117,7 @@ pub async fn read(
     let account = accounts::load(ctx.db, ctx.keys, account_id)
         .await
         .map_err(internal)?
+        .filter(|a| a.active)
         .ok_or(PersonError::Unauthorized)?;
     let verified: Option<PersonalData> = match profile::state(ctx.db, ctx.keys, account_id)
         .await

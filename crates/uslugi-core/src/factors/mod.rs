@@ -557,13 +557,27 @@ pub async fn verify(
         .blind_index()
         .compute("factor", &account_id.to_string());
     let client_blind = client_key(ctx.keys, client.ip);
-    let (by_account, _) =
-        login_attempts::failures_since(ctx.db, &identifier, &client_blind, now - WINDOW_MS).await?;
-    if by_account >= ctx.config.auth.factor_failures_per_account {
+    // Counted before the code is checked, so that parallel guesses see each other.
+    let Some(attempt_id) = crate::login::reserve_attempt(
+        ctx.db,
+        login_attempts::Attempt {
+            account_id: Some(account_id),
+            identifier_blind: &identifier,
+            client_blind: &client_blind,
+            success: false,
+            method: method.as_str(),
+            client_info: crate::login::client_info(ctx.keys, client),
+        },
+        ctx.config.auth.factor_failures_per_account,
+        u64::MAX,
+        now,
+    )
+    .await?
+    else {
         return Err(FactorError::Throttled {
             retry_after_secs: WINDOW_MS / 1000,
         });
-    }
+    };
     let summary = summary(ctx.db, account_id).await?;
     let result = match method {
         Method::Totp => check_totp(ctx, &summary, code, now).await,
@@ -576,19 +590,9 @@ pub async fn verify(
         Method::Passkey => Err(FactorError::WrongCode),
     };
     let ok = result.is_ok();
-    login_attempts::record(
-        ctx.db,
-        login_attempts::Attempt {
-            account_id: Some(account_id),
-            identifier_blind: &identifier,
-            client_blind: &client_blind,
-            success: ok,
-            method: method.as_str(),
-            client_info: crate::login::client_info(ctx.keys, client),
-        },
-        now,
-    )
-    .await?;
+    if ok {
+        login_attempts::settle(ctx.db, attempt_id, true).await?;
+    }
     if ok && method == Method::Backup {
         store_accounts::journal(
             ctx.db,

@@ -21,6 +21,8 @@ mod m0014_bank_links;
 mod m0015_code_level;
 mod m0016_esia_oids;
 mod m0017_code_offline;
+mod m0018_contact_changes;
+mod m0019_attempt_locks;
 
 /// Runs the migrations in order.
 #[derive(Debug)]
@@ -46,6 +48,8 @@ impl MigratorTrait for Migrator {
             Box::new(m0015_code_level::Migration),
             Box::new(m0016_esia_oids::Migration),
             Box::new(m0017_code_offline::Migration),
+            Box::new(m0018_contact_changes::Migration),
+            Box::new(m0019_attempt_locks::Migration),
         ]
     }
 }

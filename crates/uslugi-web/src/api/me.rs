@@ -123,9 +123,14 @@ pub struct ContactBody {
     phone: Option<String>,
     #[serde(default)]
     email: Option<String>,
+    /// The account's password: a contact change needs it again (a stolen session is not enough).
+    #[serde(default)]
+    password: String,
 }
 
-/// `POST /api/v1/me/contacts` — the signed-in person: sends a code to a new phone or e-mail.
+/// `POST /api/v1/me/contacts` — the signed-in person, with their password: sends a code to a new
+/// phone or e-mail. An account with a second factor changes contacts on the site, where the
+/// factor is asked too (the API has no second step).
 pub async fn contact_start(
     State(state): State<AppState>,
     session: Session,
@@ -135,6 +140,37 @@ pub async fn contact_start(
 ) -> Result<Response, Problem> {
     let id = signed_in(&session)?;
     let Json(body) = body.map_err(bad_json)?;
+    if uslugi_core::factors::summary(&state.db, id)
+        .await
+        .map_err(Problem::internal)?
+        .required()
+    {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "Для учётной записи включено подтверждение входа. Изменить контакты можно на сайте",
+        ));
+    }
+    if body.password.is_empty() {
+        return Err(Problem::field("password", "Введите пароль"));
+    }
+    let ip = client_ip(&state, peer, &headers);
+    let client = uslugi_core::login::Client {
+        ip: &ip,
+        user_agent: crate::routes::factors::user_agent(&headers),
+    };
+    match uslugi_core::security::reauthenticate(ctx(&state), id, &body.password, &client).await {
+        Ok(()) => {}
+        Err(uslugi_core::security::ReauthError::WrongPassword) => {
+            return Err(Problem::field("password", "Неверный пароль"));
+        }
+        Err(uslugi_core::security::ReauthError::Throttled) => {
+            return Err(Problem::too_many(
+                15 * 60,
+                "Слишком много попыток. Попробуйте через 15 минут",
+            ));
+        }
+        Err(e) => return Err(Problem::internal(e)),
+    }
     let (field, contact) = match (body.phone, body.email) {
         (Some(p), None) => (
             "phone",
@@ -155,21 +191,20 @@ pub async fn contact_start(
             ));
         }
     };
-    let verification =
-        contacts::start(ctx(&state), id, contact, &client_ip(&state, peer, &headers))
-            .await
-            .map_err(|e| match e {
-                ContactError::AlreadyYours => {
-                    Problem::field(field, "Этот контакт уже указан в вашей учётной записи")
-                }
-                ContactError::Flow(RegistrationError::TooManyCodes { retry_after_secs }) => {
-                    Problem::too_many(
-                        retry_after_secs,
-                        "Слишком много запросов кода. Попробуйте через час",
-                    )
-                }
-                other => Problem::internal(other),
-            })?;
+    let verification = contacts::start(ctx(&state), id, contact, &ip)
+        .await
+        .map_err(|e| match e {
+            ContactError::AlreadyYours => {
+                Problem::field(field, "Этот контакт уже указан в вашей учётной записи")
+            }
+            ContactError::Flow(RegistrationError::TooManyCodes { retry_after_secs }) => {
+                Problem::too_many(
+                    retry_after_secs,
+                    "Слишком много запросов кода. Попробуйте через час",
+                )
+            }
+            other => Problem::internal(other),
+        })?;
     let pending = contacts::pending(ctx(&state), id, verification)
         .await
         .map_err(Problem::internal)?;
@@ -201,9 +236,17 @@ pub async fn contact_code(
         return Err(Problem::field("code", "Введите код — 6 цифр"));
     }
     match contacts::confirm(ctx(&state), id, verification, code).await {
-        Ok(contact) => Ok(
-            Json(serde_json::json!({ "kind": contact.kind(), "confirmed": true })).into_response(),
-        ),
+        Ok(done) => Ok(Json(serde_json::json!({
+            "kind": done.contact.kind(),
+            "confirmed": true,
+            // RFC 3339; absent when the contact is the account's already.
+            "effective_at": done.effective_at.and_then(|ms| {
+                time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+                    .ok()
+                    .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+            }),
+        }))
+        .into_response()),
         Err(ContactError::Flow(
             e @ (RegistrationError::WrongCode { .. }
             | RegistrationError::CodeVoid

@@ -24,19 +24,38 @@ use crate::{
     routes::{
         cabinet::signed_in_layout,
         registration::{client_ip, ctx},
+        security_factors::stepped_up_account,
     },
     session::Session,
 };
 
 const SESSION_KEY: &str = "contact_change";
 
+struct PendingView {
+    id: Uuid,
+    what: &'static str,
+    masked: String,
+    effective: String,
+}
+
+impl std::fmt::Debug for PendingView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingView")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
 #[derive(Debug, Template)]
 #[template(path = "profile/contacts.html")]
 struct ContactsPage {
     layout: Layout,
+    csrf_token: String,
     flash: Option<String>,
     phone: Option<String>,
     email: Option<String>,
+    pending: Vec<PendingView>,
+    delay_hours: i64,
 }
 
 /// `GET /profile/contacts` — the signed-in person.
@@ -56,13 +75,33 @@ pub async fn list(State(state): State<AppState>, session: Session) -> Result<Res
             Contact::Email(e) => email = Some(e.to_string()),
         }
     }
+    let pending = contacts::pending_changes(ctx(&state), account_id)
+        .await
+        .map_err(AppError::internal)?
+        .into_iter()
+        .map(|c| {
+            let (what, masked) = match &c.contact {
+                Contact::Phone(p) => ("Новый номер телефона", p.masked()),
+                Contact::Email(e) => ("Новый адрес электронной почты", e.masked()),
+            };
+            PendingView {
+                id: c.id,
+                what,
+                masked,
+                effective: uslugi_core::alerts::moscow_date_time(c.effective_at),
+            }
+        })
+        .collect();
     let flash = session.get::<String>("flash");
     session.remove("flash");
     let page = ContactsPage {
         layout: signed_in_layout(&state, &session, "Контактные данные"),
+        csrf_token: session.csrf_token(&state),
         flash,
         phone,
         email,
+        pending,
+        delay_hours: state.config.auth.contact_change_delay_hours,
     };
     Ok(Html(render(&page)?).into_response())
 }
@@ -133,10 +172,12 @@ pub async fn edit_get(
     session: Session,
     Path(kind): Path<String>,
 ) -> Result<Response, AppError> {
-    if session.account_id().is_none() {
-        return Ok(Redirect::to("/login").into_response());
-    }
     let kind = kind_of(&kind).ok_or(AppError::NotFound)?;
+    if let Err(to) =
+        stepped_up_account(&state, &session, &format!("/profile/contacts/{kind}")).await?
+    {
+        return Ok(Redirect::to(&to).into_response());
+    }
     edit_page(
         &state,
         &session,
@@ -162,10 +203,14 @@ pub async fn edit_post(
     headers: HeaderMap,
     form: Result<Form<ValueForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let Some(account_id) = session.account_id() else {
-        return Ok(Redirect::to("/login").into_response());
-    };
     let kind = kind_of(&kind).ok_or(AppError::NotFound)?;
+    // A stolen session alone must not be able to put the thief's contact in: the password and
+    // the second factor are asked again.
+    let account_id =
+        match stepped_up_account(&state, &session, &format!("/profile/contacts/{kind}")).await? {
+            Ok(id) => id,
+            Err(to) => return Ok(Redirect::to(&to).into_response()),
+        };
     let Form(form) = form.map_err(|e| AppError::BadRequest(e.body_text()))?;
     let mut errors = FieldErrors::default();
     let parsed = if kind == "phone" {
@@ -292,11 +337,18 @@ pub async fn confirm_post(
         errors.add("code", "Введите код — 6 цифр");
     } else {
         match contacts::confirm(ctx(&state), account_id, id, &code).await {
-            Ok(contact) => {
+            Ok(done) => {
                 session.remove(SESSION_KEY);
-                let text = match contact {
-                    Contact::Phone(_) => "Номер телефона подтверждён и сохранён",
-                    Contact::Email(_) => "Адрес электронной почты подтверждён и сохранён",
+                let what = match done.contact {
+                    Contact::Phone(_) => "Номер телефона",
+                    Contact::Email(_) => "Адрес электронной почты",
+                };
+                let text = match done.effective_at {
+                    None => format!("{what} подтверждён и сохранён"),
+                    Some(at) => format!(
+                        "{what} подтверждён и начнёт действовать {} МСК",
+                        uslugi_core::alerts::moscow_date_time(at)
+                    ),
                 };
                 session.insert(&state, "flash", &text);
                 return Ok(Redirect::to("/profile/contacts").into_response());
@@ -320,4 +372,73 @@ pub async fn confirm_post(
         }
     }
     confirm_page(&state, &session, account_id, errors).await
+}
+
+/// `POST /profile/contacts/pending/{id}/cancel` — the signed-in person cancels a change of their
+/// own that is still waiting.
+pub async fn cancel_own(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<Uuid>,
+) -> Result<Response, AppError> {
+    let Some(account_id) = session.account_id() else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    if contacts::cancel_own(ctx(&state), account_id, id)
+        .await
+        .map_err(AppError::internal)?
+    {
+        session.insert(&state, "flash", &"Изменение контакта отменено");
+    }
+    Ok(Redirect::to("/profile/contacts").into_response())
+}
+
+#[derive(Debug, Template)]
+#[template(path = "profile/contact_cancel.html")]
+struct CancelPage {
+    layout: Layout,
+    csrf_token: String,
+    live: bool,
+    done: bool,
+}
+
+/// `GET /contacts/cancel/{token}` — anyone with the link sent to an old contact.
+pub async fn cancel_link_get(
+    State(state): State<AppState>,
+    session: Session,
+    Path(token): Path<String>,
+) -> Result<Response, AppError> {
+    let live = contacts::cancel_link_live(ctx(&state), &token)
+        .await
+        .map_err(AppError::internal)?;
+    let page = CancelPage {
+        layout: Layout::new(&state, "Отмена изменения контактов"),
+        csrf_token: session.csrf_token(&state),
+        live,
+        done: false,
+    };
+    Ok(Html(render(&page)?).into_response())
+}
+
+/// `POST /contacts/cancel/{token}` — anyone with the link: cancels the change, ends every
+/// session of the account and revokes the services' access.
+pub async fn cancel_link_post(
+    State(state): State<AppState>,
+    session: Session,
+    Path(token): Path<String>,
+) -> Result<Response, AppError> {
+    let done = contacts::cancel_by_link(ctx(&state), &token)
+        .await
+        .map_err(AppError::internal)?;
+    if done {
+        // This browser's own session (if it was the account's) ended with the others.
+        session.destroy();
+    }
+    let page = CancelPage {
+        layout: Layout::new(&state, "Отмена изменения контактов"),
+        csrf_token: String::new(),
+        live: false,
+        done,
+    };
+    Ok(Html(render(&page)?).into_response())
 }

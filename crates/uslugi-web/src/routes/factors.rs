@@ -30,6 +30,9 @@ use crate::{
 const PENDING: &str = "pending_login";
 /// Session key of the time of the last password or factor check (for re-authentication).
 pub const AUTH_AT: &str = "auth_at";
+/// Session key of the time the second step (if the account has one) was last passed: at sign-in
+/// or in a step-up for a sensitive change.
+pub const FACTOR_AT: &str = "factor_at";
 /// Session key set while an operator-issued password must be replaced.
 pub const MUST_CHANGE: &str = "must_change_password";
 /// A pending sign-in lasts this long.
@@ -53,6 +56,32 @@ struct Pending {
     /// The recovery code went by SMS: the SMS factor is proven already.
     #[serde(default)]
     skip_sms: bool,
+    /// Set when the second step confirms a sensitive change of the signed-in person (a step-up):
+    /// where to go once it passes.
+    #[serde(default)]
+    reauth: Option<String>,
+}
+
+/// Starts a step-up: the signed-in person, whose password was just checked, passes the second
+/// step again before a change that could hand the account over; then goes on to `next`.
+pub fn start_step_up(state: &AppState, session: &Session, account_id: Uuid, next: &str) {
+    session.insert(
+        state,
+        PENDING,
+        &Pending {
+            account_id,
+            started_at: now_ms(),
+            reactivated: false,
+            must_change_password: false,
+            sms_id: None,
+            sms_masked: None,
+            sms_sent_at: None,
+            tries: 0,
+            recovery: None,
+            skip_sms: false,
+            reauth: Some(next.to_owned()),
+        },
+    );
 }
 
 /// Session key holding the recovery whose second step passed.
@@ -94,6 +123,7 @@ pub async fn recovery_needs_factor(
                 tries: 0,
                 recovery: Some(recovery_id),
                 skip_sms,
+                reauth: None,
             },
         );
     }
@@ -133,6 +163,7 @@ pub async fn after_password(
                 tries: 0,
                 recovery: None,
                 skip_sms: false,
+                reauth: None,
             },
         );
         return Ok(Redirect::to("/login/factor").into_response());
@@ -162,6 +193,8 @@ pub async fn complete(
     if !through_bank {
         session.insert(state, AUTH_AT, &now_ms());
     }
+    // Every way here passed the account's second step, if it has one.
+    session.insert(state, FACTOR_AT, &now_ms());
     // The owner of the account a bank identity matched has now signed in the usual way.
     if let Some(link) = link {
         match uslugi_core::banks::confirm_link(
@@ -208,6 +241,8 @@ fn pending(session: &Session) -> Option<Pending> {
     session
         .get::<Pending>(PENDING)
         .filter(|p| p.started_at + PENDING_TTL_MS > now_ms())
+        // A step-up belongs to the person signed in when it started.
+        .filter(|p| p.reauth.is_none() || session.account_id() == Some(p.account_id))
 }
 
 #[derive(Debug, Template)]
@@ -221,6 +256,20 @@ struct FactorPage {
     sms_sent: bool,
     errors: FieldErrors,
     recovery: bool,
+    reauth: bool,
+}
+
+/// The methods this second step accepts: the account's, less the SMS code where the recovery
+/// code already went by SMS.
+async fn offered_methods(state: &AppState, p: &Pending) -> Result<Vec<Method>, AppError> {
+    let summary = factors::summary(&state.db, p.account_id)
+        .await
+        .map_err(AppError::internal)?;
+    Ok(summary
+        .methods()
+        .into_iter()
+        .filter(|m| !(p.skip_sms && *m == Method::Sms))
+        .collect())
 }
 
 fn method_link(m: Method) -> &'static str {
@@ -246,14 +295,7 @@ async fn page(
     requested: &str,
     errors: FieldErrors,
 ) -> Result<Response, AppError> {
-    let summary = factors::summary(&state.db, p.account_id)
-        .await
-        .map_err(AppError::internal)?;
-    let methods: Vec<Method> = summary
-        .methods()
-        .into_iter()
-        .filter(|m| !(p.skip_sms && *m == Method::Sms))
-        .collect();
+    let methods = offered_methods(state, p).await?;
     let method = Method::parse(requested)
         .filter(|m| methods.contains(m))
         .or_else(|| methods.first().copied())
@@ -268,12 +310,15 @@ async fn page(
             state,
             if p.recovery.is_some() {
                 "Восстановление доступа"
+            } else if p.reauth.is_some() {
+                "Подтверждение действия"
             } else {
                 "Подтверждение входа"
             },
         )
         .with_errors(!errors.is_empty()),
         recovery: p.recovery.is_some(),
+        reauth: p.reauth.is_some(),
         csrf_token: session.csrf_token(state),
         method: method.as_str(),
         others: methods
@@ -330,6 +375,13 @@ pub async fn post(
     let Some(method) = Method::parse(&form.method) else {
         return page(&state, &session, &p, "", errors).await;
     };
+    // Only a method this step offers counts: the page hides the SMS code when the recovery code
+    // went by SMS, and the server must refuse it the same way, or a SIM swap alone would pass.
+    let offered = offered_methods(&state, &p).await?;
+    if !offered.contains(&method) {
+        errors.add("code", "Этот способ сейчас недоступен. Выберите другой");
+        return page(&state, &session, &p, "", errors).await;
+    }
     if form.action == "send" && method == Method::Sms {
         let wait = p
             .sms_sent_at
@@ -397,6 +449,11 @@ pub async fn post(
             session.remove(PENDING);
             session.insert(&state, RECOVERY_FACTOR_OK, &p.recovery);
             Ok(Redirect::to("/recover/password").into_response())
+        }
+        Ok(()) if p.reauth.is_some() => {
+            session.remove(PENDING);
+            session.insert(&state, FACTOR_AT, &now_ms());
+            Ok(Redirect::to(p.reauth.as_deref().unwrap_or("/security")).into_response())
         }
         Ok(()) => {
             let signed = SignedIn {
@@ -539,6 +596,15 @@ pub async fn passkey_finish(
     };
     // A ceremony is answered once.
     session.remove(PASSKEY_STATE);
+    if !offered_methods(&state, &p)
+        .await?
+        .contains(&Method::Passkey)
+    {
+        return Ok(passkey_problem(
+            StatusCode::CONFLICT,
+            "К учётной записи не привязан ключ доступа. Выберите другой способ",
+        ));
+    }
     let ip = client_ip(&state, peer, &headers);
     let client = Client {
         ip: &ip,
@@ -559,6 +625,10 @@ pub async fn passkey_finish(
                 session.remove(PENDING);
                 session.insert(&state, RECOVERY_FACTOR_OK, &p.recovery);
                 "/recover/password".to_owned()
+            } else if let Some(next) = &p.reauth {
+                session.remove(PENDING);
+                session.insert(&state, FACTOR_AT, &now_ms());
+                next.clone()
             } else {
                 let signed = SignedIn {
                     account_id: p.account_id,

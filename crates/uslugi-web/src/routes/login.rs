@@ -250,6 +250,11 @@ pub async fn passkey_finish(
         ) => Ok(refused(
             "Этот ключ доступа не подходит. Войдите по паролю или выберите другой ключ",
         )),
+        Err(uslugi_core::passkeys::PasskeyError::Throttled) => Ok(crate::api::Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Слишком много попыток входа. Попробуйте через 15 минут",
+        )
+        .into_response()),
         Err(e) => Err(AppError::internal(e)),
     }
 }

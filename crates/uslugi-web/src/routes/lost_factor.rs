@@ -30,8 +30,8 @@ use crate::{
 const CLAIM_KEY: &str = "lost_factor";
 const PHONE_KEY: &str = "lost_factor_phone";
 
-/// The claim as posted.
-#[derive(Debug, Default, Deserialize, Clone)]
+/// The claim as posted (its `Debug` shows none of it: personal data and a password).
+#[derive(Default, Deserialize, Clone)]
 #[serde(default)]
 pub struct ClaimForm {
     email: String,
@@ -41,6 +41,14 @@ pub struct ClaimForm {
     birth_date: String,
     snils: String,
     passport: String,
+    /// Never shown again: cleared before the form is re-rendered.
+    password: String,
+}
+
+impl std::fmt::Debug for ClaimForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClaimForm").finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Template)]
@@ -55,9 +63,10 @@ struct StartPage {
 fn start_page(
     state: &AppState,
     session: &Session,
-    form: ClaimForm,
+    mut form: ClaimForm,
     errors: FieldErrors,
 ) -> Result<Response, AppError> {
+    form.password.clear();
     let page = StartPage {
         layout: Layout::new(state, "Восстановление без второго фактора")
             .with_errors(!errors.is_empty()),
@@ -132,6 +141,9 @@ fn parse_claim(form: &ClaimForm, errors: &mut FieldErrors) -> Option<Claim> {
     if form.snils.trim().is_empty() && form.passport.trim().is_empty() {
         errors.add("snils", "Укажите СНИЛС или серию и номер паспорта");
     }
+    if form.password.is_empty() {
+        errors.add("password", "Введите пароль от учётной записи");
+    }
     if !errors.is_empty() {
         return None;
     }
@@ -143,6 +155,7 @@ fn parse_claim(form: &ClaimForm, errors: &mut FieldErrors) -> Option<Claim> {
         birth_date: birth_date?,
         snils,
         passport,
+        password: form.password.clone(),
     })
 }
 
@@ -160,7 +173,11 @@ pub async fn start_post(
         return start_page(&state, &session, form, errors);
     };
     let ip = client_ip(&state, peer, &headers);
-    match lost_factor::start(ctx(&state), &claim, &ip).await {
+    let client = uslugi_core::login::Client {
+        ip: &ip,
+        user_agent: crate::routes::factors::user_agent(&headers),
+    };
+    match lost_factor::start(ctx(&state), &claim, &client).await {
         Ok(id) => {
             session.insert(&state, CLAIM_KEY, &id);
             session.remove(PHONE_KEY);
@@ -395,31 +412,33 @@ pub async fn phone_confirm_post(
     let mut errors = FieldErrors::default();
     match six_digits(&form.code) {
         None => errors.add("code", "Введите код — 6 цифр"),
-        Some(code) => match contacts::confirm(ctx(&state), account_id, vid, &code).await {
-            Ok(_) => {
-                lost_factor::finish(ctx(&state), claim_id)
-                    .await
-                    .map_err(AppError::internal)?;
-                session.remove(CLAIM_KEY);
-                session.remove(PHONE_KEY);
-                let page = DonePage {
-                    layout: Layout::new(&state, "Доступ восстановлен"),
-                };
-                return Ok(Html(render(&page)?).into_response());
+        Some(code) => {
+            match contacts::confirm_for_recovery(ctx(&state), account_id, vid, &code).await {
+                Ok(_) => {
+                    lost_factor::finish(ctx(&state), claim_id)
+                        .await
+                        .map_err(AppError::internal)?;
+                    session.remove(CLAIM_KEY);
+                    session.remove(PHONE_KEY);
+                    let page = DonePage {
+                        layout: Layout::new(&state, "Доступ восстановлен"),
+                    };
+                    return Ok(Html(render(&page)?).into_response());
+                }
+                Err(ContactError::Flow(
+                    e @ (RegistrationError::WrongCode { .. }
+                    | RegistrationError::CodeVoid
+                    | RegistrationError::Expired),
+                )) => errors.add("code", code_error(&e).unwrap_or_default()),
+                Err(ContactError::Flow(
+                    RegistrationError::NotFound | RegistrationError::AlreadyCompleted,
+                )) => {
+                    session.remove(PHONE_KEY);
+                    return Ok(Redirect::to("/recover/lost/phone").into_response());
+                }
+                Err(e) => return Err(AppError::internal(e)),
             }
-            Err(ContactError::Flow(
-                e @ (RegistrationError::WrongCode { .. }
-                | RegistrationError::CodeVoid
-                | RegistrationError::Expired),
-            )) => errors.add("code", code_error(&e).unwrap_or_default()),
-            Err(ContactError::Flow(
-                RegistrationError::NotFound | RegistrationError::AlreadyCompleted,
-            )) => {
-                session.remove(PHONE_KEY);
-                return Ok(Redirect::to("/recover/lost/phone").into_response());
-            }
-            Err(e) => return Err(AppError::internal(e)),
-        },
+        }
     }
     code_page(&state, &session, true, errors)
 }

@@ -160,6 +160,14 @@ pub fn router(state: AppState) -> Router {
         .route("/profile/uploads/{id}", get(profile::upload_get))
         .route("/profile/contacts", get(contacts::list))
         .route(
+            "/profile/contacts/pending/{id}/cancel",
+            post(contacts::cancel_own),
+        )
+        .route(
+            "/contacts/cancel/{token}",
+            get(contacts::cancel_link_get).post(contacts::cancel_link_post),
+        )
+        .route(
             "/profile/contacts/confirm",
             get(contacts::confirm_get).post(contacts::confirm_post),
         )

@@ -3,7 +3,8 @@
 use askama::Template;
 use axum::{
     Form,
-    extract::{Query, State, rejection::FormRejection},
+    extract::{ConnectInfo, Query, State, rejection::FormRejection},
+    http::HeaderMap,
     response::{Html, IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
@@ -194,14 +195,17 @@ struct PasswordPage {
     errors: FieldErrors,
     fields: Vec<(&'static str, &'static str, &'static str)>,
     must_change: bool,
+    revoke_apps: bool,
 }
 
 fn password_page(
     state: &AppState,
     session: &Session,
     errors: FieldErrors,
+    revoke_apps: bool,
 ) -> Result<Response, AppError> {
     let page = PasswordPage {
+        revoke_apps,
         layout: signed_in_layout(state, session, "Смена пароля").with_errors(!errors.is_empty()),
         csrf_token: session.csrf_token(state),
         errors,
@@ -227,7 +231,7 @@ pub async fn password_get(
     if session.account_id().is_none() {
         return Ok(Redirect::to("/login").into_response());
     }
-    password_page(&state, &session, FieldErrors::default())
+    password_page(&state, &session, FieldErrors::default(), true)
 }
 
 /// The passwords as posted.
@@ -237,6 +241,8 @@ pub struct PasswordForm {
     current_password: String,
     password: String,
     password_confirmation: String,
+    /// `yes` revokes the services' access as well.
+    revoke_apps: String,
 }
 
 /// `POST /security/password` — the signed-in person: needs the current password; ends every
@@ -244,6 +250,8 @@ pub struct PasswordForm {
 pub async fn password_post(
     State(state): State<AppState>,
     session: Session,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
     form: Result<Form<PasswordForm>, FormRejection>,
 ) -> Result<Response, AppError> {
     let Some(account_id) = session.account_id() else {
@@ -264,14 +272,20 @@ pub async fn password_post(
     }
     if errors.is_empty() {
         let keep = session.current_hash().unwrap_or_default();
+        let ip = crate::routes::registration::client_ip(&state, peer, &headers);
+        let client = uslugi_core::login::Client {
+            ip: &ip,
+            user_agent: crate::routes::factors::user_agent(&headers),
+        };
+        let revoke = form.revoke_apps == "yes";
         match security::change_password(
-            &state.db,
-            &state.keys,
-            &state.passwords,
+            crate::routes::registration::ctx(&state),
             account_id,
             &keep,
             &form.current_password,
             &form.password,
+            revoke,
+            &client,
         )
         .await
         {
@@ -286,12 +300,19 @@ pub async fn password_post(
                 session.insert(
                     &state,
                     "flash",
-                    &"Пароль изменён. Сеансы на других устройствах завершены",
+                    if revoke {
+                        &"Пароль изменён. Сеансы на других устройствах завершены, доступ сервисов к данным отозван"
+                    } else {
+                        &"Пароль изменён. Сеансы на других устройствах завершены"
+                    },
                 );
                 return Ok(Redirect::to("/security").into_response());
             }
             Err(ChangePasswordError::WrongCurrent) => {
                 errors.add("current_password", "Неверный текущий пароль")
+            }
+            Err(ChangePasswordError::Throttled) => {
+                return Err(AppError::TooManyRequests(15 * 60));
             }
             Err(ChangePasswordError::Policy(list)) => errors.add(
                 "password",
@@ -303,5 +324,5 @@ pub async fn password_post(
             Err(e) => return Err(AppError::internal(e)),
         }
     }
-    password_page(&state, &session, errors)
+    password_page(&state, &session, errors, form.revoke_apps == "yes")
 }

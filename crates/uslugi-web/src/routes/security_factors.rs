@@ -25,7 +25,7 @@ use crate::{
     layout::{Layout, render},
     routes::{
         cabinet::signed_in_layout,
-        factors::{AUTH_AT, user_agent},
+        factors::{AUTH_AT, FACTOR_AT, user_agent},
         registration::{client_ip, ctx},
     },
     session::Session,
@@ -54,8 +54,52 @@ fn recent_account(state: &AppState, session: &Session, next: &str) -> Result<Uui
     Ok(account_id)
 }
 
-/// Only our own security pages are valid targets after the check (no open redirect).
+/// Changes that could hand the account over to whoever makes them: they need the second
+/// factor as well as the password (a step-up), not the password alone.
+const STEP_UP_TARGETS: [&str; 2] = ["/profile/contacts/phone", "/profile/contacts/email"];
+
+/// The signed-in account if its password and, where it has a second factor, the factor were
+/// checked within the window; else where to send the person (to sign in, or to the check
+/// coming back to `next`).
+pub async fn stepped_up_account(
+    state: &AppState,
+    session: &Session,
+    next: &str,
+) -> Result<Result<Uuid, String>, AppError> {
+    let account_id = match recent_account(state, session, next) {
+        Ok(id) => id,
+        Err(to) => return Ok(Err(to)),
+    };
+    if factor_missing(state, session, account_id).await? {
+        return Ok(Err(format!("/security/confirm?next={next}")));
+    }
+    Ok(Ok(account_id))
+}
+
+/// Whether the account has a second factor that this session has not passed within the window.
+async fn factor_missing(
+    state: &AppState,
+    session: &Session,
+    account_id: Uuid,
+) -> Result<bool, AppError> {
+    let recent = session
+        .get::<i64>(FACTOR_AT)
+        .is_some_and(|at| at + state.config.auth.reauth_window_secs * 1000 > now_ms());
+    if recent {
+        return Ok(false);
+    }
+    Ok(factors::summary(&state.db, account_id)
+        .await
+        .map_err(AppError::internal)?
+        .required())
+}
+
+/// Only our own security pages and the step-up targets are valid targets after the check (no
+/// open redirect).
 fn safe_next(next: &str) -> &str {
+    if STEP_UP_TARGETS.contains(&next) {
+        return next;
+    }
     if next.starts_with("/security/")
         && next
             .bytes()
@@ -134,6 +178,12 @@ pub async fn confirm_post(
         match security::reauthenticate(ctx(&state), account_id, &form.password, &client).await {
             Ok(()) => {
                 session.insert(&state, AUTH_AT, &now_ms());
+                if STEP_UP_TARGETS.contains(&next.as_str())
+                    && factor_missing(&state, &session, account_id).await?
+                {
+                    crate::routes::factors::start_step_up(&state, &session, account_id, &next);
+                    return Ok(Redirect::to("/login/factor").into_response());
+                }
                 return Ok(Redirect::to(&next).into_response());
             }
             Err(ReauthError::WrongPassword) => errors.add("password", "Неверный пароль"),
@@ -511,6 +561,8 @@ struct DeactivatedPage {
 pub async fn deactivate_post(
     State(state): State<AppState>,
     session: Session,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
     form: Result<Form<DeactivateForm>, FormRejection>,
 ) -> Result<Response, AppError> {
     let Some(account_id) = session.account_id() else {
@@ -528,7 +580,12 @@ pub async fn deactivate_post(
         );
     }
     if errors.is_empty() {
-        match deactivation::deactivate(ctx(&state), account_id, &form.password).await {
+        let ip = client_ip(&state, peer, &headers);
+        let client = Client {
+            ip: &ip,
+            user_agent: user_agent(&headers),
+        };
+        match deactivation::deactivate(ctx(&state), account_id, &form.password, &client).await {
             Ok(delete_at) => {
                 session.destroy();
                 let page = DeactivatedPage {
@@ -538,6 +595,7 @@ pub async fn deactivate_post(
                 return Ok(Html(render(&page)?).into_response());
             }
             Err(DeactivateError::WrongPassword) => errors.add("password", "Неверный пароль"),
+            Err(DeactivateError::Throttled) => return Err(AppError::TooManyRequests(15 * 60)),
             Err(e) => return Err(AppError::internal(e)),
         }
     }

@@ -25,7 +25,7 @@ async fn call(app: &TestApp, method: &str, path: &str, body: Option<Value>) -> (
 
 #[tokio::test]
 async fn a_person_registers_and_becomes_standard_through_the_api() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(|c| c.auth.contact_change_delay_hours = 0).await;
     let p = SimulatedRegistries::shared()
         .unwrap()
         .demo_people()
@@ -137,7 +137,7 @@ async fn a_person_registers_and_becomes_standard_through_the_api() {
         &app,
         "POST",
         "/api/v1/me/contacts",
-        Some(json!({ "email": "api@example.ru" })),
+        Some(json!({ "email": "api@example.ru", "password": STRONG_PASSWORD })),
     )
     .await;
     assert_eq!(status, 201, "{started}");

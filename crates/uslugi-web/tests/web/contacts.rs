@@ -4,8 +4,15 @@
 
 use uslugi_testkit::TestApp;
 
+/// These tests are about what a confirmed change does once it takes effect: without the
+/// waiting period (the period and its cancel link are tested in `takeover`).
+async fn spawn() -> TestApp {
+    TestApp::spawn_with(|c| c.auth.contact_change_delay_hours = 0).await
+}
+
 async fn request(app: &TestApp, kind: &str, value: &str) -> reqwest::Response {
     let path = format!("/profile/contacts/{kind}");
+    app.reauthenticate(&path).await;
     let token = app.hidden_field(&path, "csrf_token").await;
     app.post_form(&path, &[("csrf_token", &token), ("value", value)])
         .await
@@ -24,7 +31,7 @@ async fn confirm(app: &TestApp, code: &str) -> reqwest::Response {
 
 #[tokio::test]
 async fn a_phone_account_adds_and_confirms_an_email() {
-    let app = TestApp::spawn().await;
+    let app = spawn().await;
     app.register_by_phone("Смирнова", "Анна", "+79120000201")
         .await;
     let r = request(&app, "email", "Anna.S@Example.ru").await;
@@ -51,7 +58,7 @@ async fn a_phone_account_adds_and_confirms_an_email() {
 
 #[tokio::test]
 async fn changing_the_phone_keeps_the_old_one_until_confirmed_and_tells_it() {
-    let app = TestApp::spawn().await;
+    let app = spawn().await;
     app.register_by_phone("Смирнова", "Анна", "+79120000202")
         .await;
     request(&app, "phone", "8 912 000-02-03").await;
@@ -80,7 +87,7 @@ async fn changing_the_phone_keeps_the_old_one_until_confirmed_and_tells_it() {
 
 #[tokio::test]
 async fn a_contact_already_yours_is_refused_and_bad_input_is_named() {
-    let app = TestApp::spawn().await;
+    let app = spawn().await;
     app.register_by_phone("Смирнова", "Анна", "+79120000204")
         .await;
     let html = request(&app, "phone", "+79120000204")
@@ -106,7 +113,7 @@ async fn a_contact_already_yours_is_refused_and_bad_input_is_named() {
 
 #[tokio::test]
 async fn adding_a_number_another_account_holds_moves_it_after_the_code() {
-    let app = TestApp::spawn().await;
+    let app = spawn().await;
     // The first person registers by e-mail, then adds a phone.
     let token = app.hidden_field("/register", "csrf_token").await;
     app.post_form(

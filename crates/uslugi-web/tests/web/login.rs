@@ -86,7 +86,7 @@ async fn a_wrong_password_and_an_unknown_login_get_the_same_answer() {
 
 #[tokio::test]
 async fn email_and_verified_snils_are_logins_too() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(|c| c.auth.contact_change_delay_hours = 0).await;
     let p = uslugi_core::registries::SimulatedRegistries::shared()
         .unwrap()
         .demo_people()
@@ -96,6 +96,7 @@ async fn email_and_verified_snils_are_logins_too() {
     app.register_by_phone(&p.last_name, &p.first_name, "+79120000503")
         .await;
     let path = "/profile/contacts/email";
+    app.reauthenticate(path).await;
     let token = app.hidden_field(path, "csrf_token").await;
     app.post_form(
         path,

@@ -19,4 +19,5 @@ mod recovery_factors;
 mod registration;
 mod security;
 mod shell;
+mod takeover;
 mod uploads;

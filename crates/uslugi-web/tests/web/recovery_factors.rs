@@ -168,6 +168,7 @@ async fn verified_account_with_totp(app: &TestApp, p: &DemoPerson, phone: &str, 
             .1
             .contains("Данные проверены")
     );
+    app.reauthenticate("/profile/contacts/email").await;
     app.submit_as(
         &app.client,
         "/profile/contacts/email",
@@ -189,7 +190,13 @@ async fn verified_account_with_totp(app: &TestApp, p: &DemoPerson, phone: &str, 
 
 #[tokio::test]
 async fn the_lost_factor_path_sets_a_new_phone_and_turns_the_factor_off() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(|c| {
+        c.auth.contact_change_delay_hours = 0;
+        // Every code from this one test client counts: registration, the e-mail, four claims
+        // and the new phone.
+        c.auth.sends_per_client_per_hour = 10;
+    })
+    .await;
     let p = person();
     let (phone, email) = ("+79120001003", "lost@example.ru");
     verified_account_with_totp(&app, &p, phone, email).await;
@@ -202,6 +209,7 @@ async fn the_lost_factor_path_sets_a_new_phone_and_turns_the_factor_off() {
             ("middle_name", middle.clone()),
             ("birth_date", p.birth_date.clone()),
             ("snils", snils.to_owned()),
+            ("password", STRONG_PASSWORD.to_owned()),
         ]
     };
 
@@ -221,6 +229,19 @@ async fn the_lost_factor_path_sets_a_new_phone_and_turns_the_factor_off() {
         app.dev_outbox().await.len(),
         before,
         "no code for a mismatch"
+    );
+
+    // The right personal data (readable on the account's pages) with a wrong password: the
+    // same answer and no letter.
+    let mut wrong_password = claim(&p.snils);
+    wrong_password.pop();
+    wrong_password.push(("password", "Не-тот-пароль#1".to_owned()));
+    let r = post_claim(&app, wrong_password).await;
+    assert_eq!(TestApp::location(&r), "/recover/lost/confirm");
+    assert_eq!(
+        app.dev_outbox().await.len(),
+        before,
+        "no code without the password"
     );
 
     // The right data: a code to the e-mail.
