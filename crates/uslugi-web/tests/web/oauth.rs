@@ -966,3 +966,180 @@ async fn exchanges_arriving_together_each_act_once() {
     // Another family is untouched.
     assert_eq!(userinfo_status(&app, &others[1].access_token).await, 200);
 }
+
+async fn refresh_error(app: &TestApp, c: &Registered, token: &str) -> String {
+    let r = refresh_with(app, c, token, None).await;
+    r.json::<serde_json::Value>().await.unwrap()["error"]
+        .as_str()
+        .unwrap_or("none")
+        .to_owned()
+}
+
+async fn change_password(app: &TestApp, current: &str, new: &str, revoke_apps: bool) {
+    let mut fields = vec![
+        ("current_password", current),
+        ("password", new),
+        ("password_confirmation", new),
+    ];
+    if revoke_apps {
+        fields.push(("revoke_apps", "yes"));
+    }
+    let r = app
+        .submit_as(
+            &app.client,
+            "/security/password",
+            "/security/password",
+            &fields,
+        )
+        .await;
+    assert_eq!(TestApp::location(&r), "/security");
+}
+
+#[tokio::test]
+async fn a_password_change_revokes_the_services_tokens_when_the_owner_says_so() {
+    let app = TestApp::spawn().await;
+    let c = client(&app, false, AccountLevel::Simplified).await;
+    app.register_by_phone("Смирнова", "Анна", "+79120001220")
+        .await;
+    let kept = tokens_for(&app, &c).await;
+    // Without the box ticked the services keep their access.
+    change_password(
+        &app,
+        uslugi_testkit::STRONG_PASSWORD,
+        "Синий-Самовар#77",
+        false,
+    )
+    .await;
+    let access = kept["access_token"].as_str().unwrap();
+    assert_eq!(userinfo_status(&app, access).await, 200);
+    // With it, every token of the account ends, refresh tokens included.
+    change_password(&app, "Синий-Самовар#77", "Красный-Чайник#88", true).await;
+    assert_eq!(userinfo_status(&app, access).await, 401);
+    assert_eq!(
+        refresh_error(&app, &c, kept["refresh_token"].as_str().unwrap()).await,
+        "invalid_grant"
+    );
+}
+
+#[tokio::test]
+async fn recovery_revokes_the_services_tokens() {
+    let app = TestApp::spawn().await;
+    let c = client(&app, false, AccountLevel::Simplified).await;
+    let phone = "+79120001221";
+    app.register_by_phone("Смирнова", "Анна", phone).await;
+    let t = tokens_for(&app, &c).await;
+    app.sign_out().await;
+    app.submit_as(&app.client, "/recover", "/recover", &[("login", phone)])
+        .await;
+    let code = app.sms_code(phone).await;
+    app.submit_as(
+        &app.client,
+        "/recover/confirm",
+        "/recover/confirm",
+        &[("code", &code)],
+    )
+    .await;
+    let r = app
+        .submit_as(
+            &app.client,
+            "/recover/password",
+            "/recover/password",
+            &[
+                ("password", "Синий-Самовар#77"),
+                ("password_confirmation", "Синий-Самовар#77"),
+            ],
+        )
+        .await;
+    assert_eq!(TestApp::location(&r), "/cabinet");
+    assert_eq!(
+        userinfo_status(&app, t["access_token"].as_str().unwrap()).await,
+        401
+    );
+    assert_eq!(
+        refresh_error(&app, &c, t["refresh_token"].as_str().unwrap()).await,
+        "invalid_grant"
+    );
+}
+
+#[tokio::test]
+async fn tokens_of_an_account_that_is_not_active_are_refused() {
+    let app = TestApp::spawn().await;
+    let c = client(&app, false, AccountLevel::Simplified).await;
+    let phone = "+79120001222";
+    app.register_by_phone("Смирнова", "Анна", phone).await;
+    let t = tokens_for(&app, &c).await;
+    let blind = app.state.keys.blind_index().compute("phone", phone);
+    let account = uslugi_store::accounts::find_contact_by_blind(app.db(), "phone", &blind)
+        .await
+        .unwrap()
+        .unwrap()
+        .account_id;
+    // Blocked behind the tokens' back (as by an operator, or between a check and a revocation):
+    // the status itself is checked.
+    uslugi_store::accounts::set_status(
+        app.db(),
+        account,
+        uslugi_store::accounts::status::BLOCKED,
+        uslugi_store::now_ms(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        userinfo_status(&app, t["access_token"].as_str().unwrap()).await,
+        401
+    );
+    assert_eq!(
+        refresh_error(&app, &c, t["refresh_token"].as_str().unwrap()).await,
+        "invalid_grant"
+    );
+}
+
+#[tokio::test]
+async fn deactivation_revokes_tokens_and_deletion_removes_grants() {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    use uslugi_store::entities::{oauth_consents, oauth_tokens};
+    let app = TestApp::spawn().await;
+    let c = client(&app, false, AccountLevel::Simplified).await;
+    let phone = "+79120001223";
+    app.register_by_phone("Смирнова", "Анна", phone).await;
+    let t = tokens_for(&app, &c).await;
+    app.reauthenticate("/security/deactivate").await;
+    let r = app
+        .submit_as(
+            &app.client,
+            "/security/deactivate",
+            "/security/deactivate",
+            &[
+                ("password", uslugi_testkit::STRONG_PASSWORD),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        refresh_error(&app, &c, t["refresh_token"].as_str().unwrap()).await,
+        "invalid_grant"
+    );
+    let blind = app.state.keys.blind_index().compute("phone", phone);
+    let account = uslugi_store::accounts::find_contact_by_blind(app.db(), "phone", &blind)
+        .await
+        .unwrap()
+        .unwrap()
+        .account_id;
+    let txn = sea_orm::TransactionTrait::begin(app.db()).await.unwrap();
+    uslugi_store::accounts::erase_everything(&txn, account, uslugi_store::now_ms())
+        .await
+        .unwrap();
+    txn.commit().await.unwrap();
+    let tokens = oauth_tokens::Entity::find()
+        .filter(oauth_tokens::Column::AccountId.eq(account))
+        .count(app.db())
+        .await
+        .unwrap();
+    let consents = oauth_consents::Entity::find()
+        .filter(oauth_consents::Column::AccountId.eq(account))
+        .count(app.db())
+        .await
+        .unwrap();
+    assert_eq!((tokens, consents), (0, 0));
+}
