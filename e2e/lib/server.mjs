@@ -3,7 +3,7 @@
 import http from 'node:http';
 import { execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, rmSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -43,13 +43,15 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * - `logFile: true` — the server's stdout and stderr, as written, also go to `<workDir>/server.log`
  *   (`logPath`), outside the data directory; the file is complete once `stop()` resolves.
  * - `env` — extra environment variables for the server.
+ * - `config` — the text of a `uslugi.toml` the server finds in its working directory.
  * @returns {Promise<{ baseUrl: string, workDir: string, dataDir: string, logPath: string | null,
  *   stderr: () => string, stop: () => Promise<{ code: number | null, signal: string | null }>,
  *   remove: () => Promise<void> }>}
  */
-export async function startServer({ keepDir = false, logFile = false, env: extraEnv = {} } = {}) {
+export async function startServer({ keepDir = false, logFile = false, env: extraEnv = {}, config = null } = {}) {
   const bin = binaryPath();
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'uslugi-e2e-'));
+  if (config !== null) await writeFile(path.join(workDir, 'uslugi.toml'), config);
   const dataDir = path.join(workDir, 'data');
   const logPath = logFile ? path.join(workDir, 'server.log') : null;
   const port = await freePort();

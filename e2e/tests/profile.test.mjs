@@ -77,7 +77,10 @@ const checked = new Map(); // label → 'ok' or the error its check threw
 const sends = new Map(); // server → codes and links requested
 
 before(async () => {
-  [browser, s1, s2] = await Promise.all([launchBrowser(), startServer(), startServer()]);
+  // These flows are about what a confirmed contact does once it takes effect: without the
+  // 24-hour waiting period (the period and its cancel link: takeover.test.mjs).
+  const config = '[auth]\ncontact_change_delay_hours = 0\n';
+  [browser, s1, s2] = await Promise.all([launchBrowser(), startServer({ config }), startServer({ config })]);
 });
 
 after(async () => {
@@ -358,6 +361,11 @@ describe('server 1: personal data with JavaScript, contacts, «Номер зан
       await check(pageA, 'contacts');
 
       await follow(pageA, 'Добавить электронную почту');
+      // Contacts open the account: the password is asked again first.
+      assert.equal(pathOf(pageA), '/security/confirm');
+      await check(pageA, 'security/confirm (contacts)');
+      await pageA.getByLabel('Пароль', { exact: true }).fill(PASSWORD);
+      await submitAndWait(pageA, 'Продолжить');
       assert.equal(pathOf(pageA), '/profile/contacts/email');
       assert.equal(await h1Of(pageA), 'Электронная почта');
       const field = pageA.getByLabel('Новый адрес электронной почты', { exact: true });
@@ -442,6 +450,9 @@ describe('server 1: personal data with JavaScript, contacts, «Номер зан
         'Электронная почта': B.email.toLowerCase(),
       });
       await follow(pageB, 'Добавить мобильный телефон');
+      assert.equal(pathOf(pageB), '/security/confirm');
+      await pageB.getByLabel('Пароль', { exact: true }).fill(PASSWORD);
+      await submitAndWait(pageB, 'Продолжить');
       assert.equal(pathOf(pageB), '/profile/contacts/phone');
       const typed = `8 (${e164(A.newPhone).slice(2, 5)}) ${e164(A.newPhone).slice(5, 8)}-${e164(A.newPhone).slice(8, 10)}-${e164(A.newPhone).slice(10)}`;
       await pageB.getByLabel('Новый номер мобильного телефона', { exact: true }).fill(typed);

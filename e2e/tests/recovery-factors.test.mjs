@@ -128,7 +128,11 @@ describe('the lost-factor path («Восстановление без второ
   let context;
 
   before(async () => {
-    [browser, server] = await Promise.all([launchBrowser(), startServer()]);
+    // The e-mail added below must be in effect for the lost-factor path at once.
+    [browser, server] = await Promise.all([
+      launchBrowser(),
+      startServer({ config: '[auth]\ncontact_change_delay_hours = 0\n' }),
+    ]);
   });
 
   after(async () => {
@@ -161,6 +165,9 @@ describe('the lost-factor path («Восстановление без второ
 
     // An e-mail, confirmed by its code.
     await page.goto(`${base}/profile/contacts/email`);
+    assert.equal(pathOf(page), '/security/confirm');
+    await page.getByLabel('Пароль', { exact: true }).fill(PASSWORD);
+    await submitAndWait(page, 'Продолжить');
     await page.getByLabel('Новый адрес электронной почты', { exact: true }).fill(email);
     await submitAndWait(page, 'Получить код');
     const mail = await waitForOutbox(base, (l) => l.find((m) => m.channel === 'email' && m.to === email), { what: 'the e-mail code' });
@@ -183,6 +190,7 @@ describe('the lost-factor path («Восстановление без второ
     await page.getByLabel('Отчество (если есть)', { exact: true }).fill(p.middle_name);
     await page.getByLabel('Дата рождения', { exact: true }).fill(p.birth_date);
     await page.getByLabel('СНИЛС', { exact: true }).fill(p.snils);
+    await page.getByLabel('Пароль от учётной записи', { exact: true }).fill(PASSWORD);
     await submitAndWait(page, 'Получить код');
     assert.equal(pathOf(page), '/recover/lost/confirm');
     await checkPageShape(page, 'recover/lost/confirm');
