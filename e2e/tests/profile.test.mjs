@@ -17,6 +17,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { checkPageShape, launchBrowser } from '../lib/browser.mjs';
 import {
+  PASSWORD,
   e164,
   fieldErrors,
   fillPersonal,
@@ -48,6 +49,7 @@ const CHECKED_PAGES = [
   'personal (rejected: passport)',
   'personal (rejected: SNILS)',
   'contacts',
+  'security/confirm (contacts)',
   'contacts/email',
   'contacts/confirm (e-mail)',
   'contacts/phone',

@@ -23,6 +23,7 @@ import {
   registerByEmail,
   submitAndWait,
   submitFeedback,
+  readOutbox,
   waitForOutbox,
   waitForSmsCode,
 } from '../lib/portal.mjs';
@@ -36,6 +37,7 @@ const KEYS_FILE = 'keys.toml';
 let server;
 let browser;
 let person; // the demo person, with the values the search looks for
+let linkToken; // the registration link's token, which the log must not hold
 let stopped; // the server's exit
 const files = []; // { name, bytes } searched
 
@@ -88,6 +90,8 @@ test('a demo person walks the portal: e-mail, phone, personal data with ИНН, 
 
   // Registration by e-mail: the link, the password → the cabinet.
   await registerByEmail(page, server.baseUrl, person);
+  const letter = (await readOutbox(server.baseUrl)).find((m) => m.channel === 'email' && m.to === EMAIL);
+  linkToken = letter.body.match(/\/register\/email\/([0-9a-f]{64})/)[1];
   assert.ok((await page.locator('main').innerText()).includes(EMAIL), 'the cabinet does not show the e-mail');
 
   // The phone as the second contact.
@@ -216,4 +220,10 @@ test('no file and no log line holds the СНИЛС, passport, ИНН, phone or e
     `searched ${files.length} file(s) for ${Object.keys(needles).length} values: ${found.length === 0 ? 'none found' : `${found.length} found`}`,
   );
   assert.deepEqual(found, [], `personal data in plaintext:\n${found.join('\n')}`);
+});
+
+test('the log holds no link token (requests are logged by their route, not their path)', () => {
+  const log = files.find((f) => f.name.startsWith('server log'));
+  assert.ok(log && linkToken, 'nothing to search');
+  assert.deepEqual(occurrences(log.bytes, linkToken), [], 'the registration link token is in the log');
 });

@@ -340,6 +340,8 @@ pub enum Resolution {
         account_id: Uuid,
         /// Whether the account was made just now.
         created: bool,
+        /// The account's password was issued by an operator and must be changed first.
+        must_change_password: bool,
     },
     /// An account with the same verified SNILS or phone exists: its owner must sign in to it the
     /// usual way (password and second factor) before the bank is linked. A phone number may have
@@ -429,9 +431,9 @@ pub async fn resolve(
             txn.commit().await.map_err(uslugi_store::StoreError::from)?;
             (account_id, true)
         };
-    let active = store_accounts::find_account(ctx.db, account_id)
-        .await?
-        .is_some_and(|a| a.status == status::ACTIVE);
+    let row = store_accounts::find_account(ctx.db, account_id).await?;
+    let active = row.as_ref().is_some_and(|a| a.status == status::ACTIVE);
+    let must_change_password = row.as_ref().is_some_and(|a| a.password_temporary);
     login_attempts::record(
         ctx.db,
         login_attempts::Attempt {
@@ -451,6 +453,7 @@ pub async fn resolve(
     Ok(Resolution::SignIn {
         account_id,
         created,
+        must_change_password,
     })
 }
 

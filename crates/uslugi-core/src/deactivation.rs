@@ -120,6 +120,34 @@ pub async fn deactivate(
     Ok(delete_at)
 }
 
+/// Undoes a deactivation within the grace period, once a sign-in has passed every step (the
+/// password alone does not bring an account back). `Ok(false)` when there was nothing to undo.
+pub async fn reactivate(ctx: Ctx<'_>, account_id: Uuid) -> Result<bool, uslugi_store::StoreError> {
+    let now = now_ms();
+    let grace_ms = ctx.config.auth.deactivation_grace_days * 86_400_000;
+    let due = store_accounts::find_account(ctx.db, account_id)
+        .await?
+        .is_some_and(|r| {
+            r.status == status::DEACTIVATED
+                && r.deactivated_at.is_some_and(|at| at + grace_ms > now)
+        });
+    if !due {
+        return Ok(false);
+    }
+    let txn = ctx.db.begin().await?;
+    store_accounts::reactivate(&txn, account_id, now).await?;
+    store_accounts::journal(
+        &txn,
+        account_id,
+        "account.reactivated",
+        serde_json::json!({}),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
 /// The job that deletes a deactivated account whose grace period has passed. A sign-in in the
 /// meantime reactivates the account, and the job then does nothing.
 #[derive(Debug, Clone)]

@@ -268,17 +268,7 @@ pub async fn login(
     let reactivated = matches!((ok, &row), (true, Some(r))
         if r.status == store_accounts::status::DEACTIVATED
             && r.deactivated_at.is_some_and(|at| at + grace_ms > now));
-    if let (true, Some(r)) = (reactivated, &row) {
-        store_accounts::reactivate(&txn, r.id, now).await?;
-        store_accounts::journal(
-            &txn,
-            r.id,
-            "account.reactivated",
-            serde_json::json!({}),
-            now,
-        )
-        .await?;
-    }
+    // The reactivation itself waits for the second step: see `deactivation::reactivate`.
     let mut blocked_now = false;
     if let (false, Some(r)) = (ok, &row)
         && r.status == store_accounts::status::ACTIVE

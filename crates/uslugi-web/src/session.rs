@@ -110,6 +110,14 @@ impl Session {
         if s.destroyed { None } else { s.account_id }
     }
 
+    /// When the signed-in account authenticated in this session (every sign-in, registration,
+    /// recovery and password change starts a new session id at that moment): the `auth_time` a
+    /// relying party is told.
+    pub fn signed_in_at(&self) -> Option<i64> {
+        let s = self.lock();
+        (!s.destroyed && s.account_id.is_some()).then_some(s.created_at)
+    }
+
     /// Signs an account in or out. The session id and the CSRF token are replaced, so a session
     /// id planted before sign-in is worthless afterwards (no fixation).
     pub fn set_account(&self, state: &AppState, account_id: Option<Uuid>) {

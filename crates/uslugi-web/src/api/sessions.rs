@@ -57,6 +57,18 @@ pub async fn create(
                     "Для этой учётной записи включено подтверждение входа. Войдите на сайте",
                 ));
             }
+            // An operator-issued password is changed on the site before anything else.
+            if signed.must_change_password {
+                return Err(Problem::new(
+                    StatusCode::FORBIDDEN,
+                    "Вы входите с временным паролем. Войдите на сайте и придумайте свой пароль",
+                ));
+            }
+            if signed.reactivated {
+                uslugi_core::deactivation::reactivate(crate::routes::registration::ctx(&state), id)
+                    .await
+                    .map_err(Problem::internal)?;
+            }
             session.set_account(&state, Some(id));
             session.insert(
                 &state,

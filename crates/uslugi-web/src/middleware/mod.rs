@@ -61,8 +61,14 @@ pub fn wrap(router: Router, state: AppState) -> Router {
                         .and_then(|id| id.header_value().to_str().ok())
                         .unwrap_or_default()
                         .to_owned();
-                    // Only the path: query strings may carry personal data.
-                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                    // Only the route, never the path itself: paths carry e-mail link tokens,
+                    // cancel links and ESIA oids, and query strings personal data.
+                    let route = req
+                        .extensions()
+                        .get::<axum::extract::MatchedPath>()
+                        .map_or("(no route)", axum::extract::MatchedPath::as_str)
+                        .to_owned();
+                    tracing::info_span!("request", method = %req.method(), route = %route, request_id = %id)
                 }))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 .layer(from_fn_with_state(state.clone(), security_headers::layer)),

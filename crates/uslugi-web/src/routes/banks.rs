@@ -134,6 +134,7 @@ pub async fn callback(
         Ok(Resolution::SignIn {
             account_id,
             created,
+            must_change_password,
         }) => {
             session.insert(&state, BANK_SIGN_IN, &true);
             let resp = after_password(
@@ -143,7 +144,7 @@ pub async fn callback(
                 SignedIn {
                     account_id,
                     reactivated: false,
-                    must_change_password: false,
+                    must_change_password,
                 },
             )
             .await?;

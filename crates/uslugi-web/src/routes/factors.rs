@@ -189,6 +189,12 @@ pub async fn complete(
     session.remove(BANK_SIGN_IN);
     let link = session.get::<uslugi_core::banks::PendingLink>(BANK_LINK);
     session.remove(BANK_LINK);
+    // A deactivated account comes back only now, after every step of the sign-in.
+    if signed.reactivated
+        && let Err(e) = uslugi_core::deactivation::reactivate(ctx(state), signed.account_id).await
+    {
+        tracing::error!(error = %e, "reactivating an account at sign-in failed");
+    }
     session.set_account(state, Some(signed.account_id));
     if !through_bank {
         session.insert(state, AUTH_AT, &now_ms());
@@ -509,10 +515,17 @@ pub async fn enforce_password_change(
     let path = req.uri().path();
     let allowed = path == "/security/password"
         || path == "/logout"
+        || path == "/api/v1/sessions"
         || path.starts_with("/assets/")
-        || path.starts_with("/api/")
         || matches!(path, "/healthz" | "/readyz" | "/metrics");
     if must && !allowed {
+        if path.starts_with("/api/") {
+            return crate::api::Problem::new(
+                StatusCode::FORBIDDEN,
+                "Вы вошли с временным паролем. Придумайте свой пароль на сайте",
+            )
+            .into_response();
+        }
         return Redirect::to("/security/password").into_response();
     }
     next.run(req).await

@@ -148,8 +148,18 @@ pub async fn resume(State(state): State<AppState>, session: Session) -> Result<R
 struct ConsentPage {
     layout: Layout,
     csrf_token: String,
+    /// Names the request the page shows, so that the answer applies to it and to no other.
+    request: String,
     client_name: String,
     items: Vec<&'static str>,
+}
+
+/// A keyed digest of an authorization request: the consent form carries it back, and an answer
+/// for another request than the one in the session (another tab started a new one meanwhile)
+/// is not applied to it.
+fn request_digest(state: &AppState, req: &AuthorizeRequest) -> String {
+    let json = serde_json::to_string(req).unwrap_or_default();
+    state.keys.blind_index().compute("consent-request", &json)
 }
 
 pub(crate) async fn proceed(
@@ -185,9 +195,7 @@ pub(crate) async fn proceed(
     }
     let granted = uslugi_store::oidc::consent(&state.db, account_id, &req.client_id).await?;
     if granted.is_some_and(|g| flow::consent_covers(&g, &req.scopes)) {
-        let auth_time = session
-            .get::<i64>(crate::routes::factors::AUTH_AT)
-            .unwrap_or_else(uslugi_store::now_ms);
+        let auth_time = session.signed_in_at().unwrap_or_else(uslugi_store::now_ms);
         let url = flow::issue_code(
             ctx(state),
             &req,
@@ -210,6 +218,7 @@ pub(crate) async fn proceed(
     let page = ConsentPage {
         layout: signed_in_layout(state, session, "Доступ к данным"),
         csrf_token: session.csrf_token(state),
+        request: request_digest(state, &req),
         client_name: req.client_name,
         items,
     };
@@ -221,6 +230,7 @@ pub(crate) async fn proceed(
 #[serde(default)]
 pub struct ConsentForm {
     decision: String,
+    request: String,
 }
 
 /// `POST /oauth2/authorize/consent` — the signed-in person: «Разрешить» or «Отказать».
@@ -236,6 +246,10 @@ pub async fn consent(
     ) else {
         return Ok(Redirect::to("/cabinet").into_response());
     };
+    if form.request != request_digest(&state, &req) {
+        // The page answered was for another request: show the one under way instead.
+        return Ok(Redirect::to("/oauth2/authorize/continue").into_response());
+    }
     session.remove(REQUEST);
     if form.decision != "allow" {
         let description = if req.esia {
@@ -253,9 +267,7 @@ pub async fn consent(
         );
         return back_to_service(&state, &req.client_name, url);
     }
-    let auth_time = session
-        .get::<i64>(crate::routes::factors::AUTH_AT)
-        .unwrap_or_else(uslugi_store::now_ms);
+    let auth_time = session.signed_in_at().unwrap_or_else(uslugi_store::now_ms);
     let level = uslugi_core::accounts::load(&state.db, &state.keys, account_id)
         .await
         .map_err(AppError::internal)?

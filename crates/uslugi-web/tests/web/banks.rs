@@ -96,11 +96,16 @@ async fn through_bank(p: &Pair) -> reqwest::Response {
         let page = r.text().await.unwrap();
         assert!(page.contains("Госуслуги региона"), "{page}");
         let token = hidden_value(&page, "csrf_token").unwrap();
+        let request = hidden_value(&page, "request").unwrap();
         let page = p
             .bank
             .post_form(
                 "/oauth2/authorize/consent",
-                &[("csrf_token", &token), ("decision", "allow")],
+                &[
+                    ("csrf_token", &token),
+                    ("decision", "allow"),
+                    ("request", &request),
+                ],
             )
             .await
             .text()

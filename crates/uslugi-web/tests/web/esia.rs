@@ -141,10 +141,15 @@ async fn consent(app: &TestApp) -> String {
         "{page}"
     );
     let token = hidden_value(&page, "csrf_token").unwrap();
+    let request = hidden_value(&page, "request").unwrap();
     let page = app
         .post_form(
             "/oauth2/authorize/consent",
-            &[("csrf_token", &token), ("decision", "allow")],
+            &[
+                ("csrf_token", &token),
+                ("decision", "allow"),
+                ("request", &request),
+            ],
         )
         .await
         .text()
@@ -471,10 +476,15 @@ async fn esia_refusals_carry_esia_codes() {
     assert_eq!(r.status(), 200);
     let (_, page) = app.get_text("/oauth2/authorize/continue").await;
     let token = hidden_value(&page, "csrf_token").unwrap();
+    let request = hidden_value(&page, "request").unwrap();
     let page = app
         .post_form(
             "/oauth2/authorize/consent",
-            &[("csrf_token", &token), ("decision", "deny")],
+            &[
+                ("csrf_token", &token),
+                ("decision", "deny"),
+                ("request", &request),
+            ],
         )
         .await
         .text()

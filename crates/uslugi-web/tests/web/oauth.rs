@@ -77,10 +77,15 @@ async fn consent(app: &TestApp, decision: &str) -> String {
         "{page}"
     );
     let token = hidden_value(&page, "csrf_token").unwrap();
+    let request = hidden_value(&page, "request").unwrap();
     let r = app
         .post_form(
             "/oauth2/authorize/consent",
-            &[("csrf_token", &token), ("decision", decision)],
+            &[
+                ("csrf_token", &token),
+                ("decision", decision),
+                ("request", &request),
+            ],
         )
         .await;
     assert_eq!(r.status(), 200);
@@ -1142,4 +1147,48 @@ async fn deactivation_revokes_tokens_and_deletion_removes_grants() {
         .await
         .unwrap();
     assert_eq!((tokens, consents), (0, 0));
+}
+
+#[tokio::test]
+async fn a_consent_answer_applies_only_to_the_request_it_was_shown_for() {
+    let app = TestApp::spawn().await;
+    let first = client(&app, false, AccountLevel::Simplified).await;
+    let second = client(&app, false, AccountLevel::Simplified).await;
+    app.register_by_phone("Смирнова", "Анна", "+79120001224")
+        .await;
+    app.get(&authorize_url(&first, "")).await;
+    let (_, page) = app.get_text("/oauth2/authorize/continue").await;
+    let token = hidden_value(&page, "csrf_token").unwrap();
+    let shown = hidden_value(&page, "request").unwrap();
+    // Another tab starts a request from another service before the first page is answered.
+    app.get(&authorize_url(&second, "")).await;
+    let r = app
+        .post_form(
+            "/oauth2/authorize/consent",
+            &[
+                ("csrf_token", &token),
+                ("decision", "allow"),
+                ("request", &shown),
+            ],
+        )
+        .await;
+    assert_eq!(TestApp::location(&r), "/oauth2/authorize/continue");
+    let granted = uslugi_store::oidc::consents_of(app.db(), {
+        let blind = app
+            .state
+            .keys
+            .blind_index()
+            .compute("phone", "+79120001224");
+        uslugi_store::accounts::find_contact_by_blind(app.db(), "phone", &blind)
+            .await
+            .unwrap()
+            .unwrap()
+            .account_id
+    })
+    .await
+    .unwrap();
+    assert!(
+        granted.is_empty(),
+        "consent was given to a request not shown"
+    );
 }

@@ -599,3 +599,82 @@ async fn a_forged_passkey_answer_naming_someone_does_not_spend_their_factor_limi
         .await;
     assert_eq!(TestApp::location(&r), "/cabinet");
 }
+
+#[tokio::test]
+async fn an_operator_issued_password_is_changed_before_the_api_serves_anything() {
+    let app = TestApp::spawn().await;
+    let phone = "+79120001814";
+    app.register_by_phone("Смирнова", "Анна", phone).await;
+    let account = account_of(&app, phone).await;
+    let temporary = uslugi_core::security::issue_temporary_password(ctx(&app), account)
+        .await
+        .unwrap();
+    let api = browser("api");
+    let r = api
+        .post(app.url("/api/v1/sessions"))
+        .header("origin", &app.base_url)
+        .json(&serde_json::json!({ "login": phone, "password": temporary }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // A site session that still has to change it gets no API answers either.
+    app.submit_as(
+        &app.client,
+        "/login",
+        "/login",
+        &[("login", phone), ("password", &temporary)],
+    )
+    .await;
+    let r = app.get("/api/v1/me").await;
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("временным паролем"));
+}
+
+#[tokio::test]
+async fn a_deactivated_account_comes_back_only_after_the_second_step() {
+    let app = TestApp::spawn().await;
+    let phone = "+79120001815";
+    app.register_by_phone("Смирнова", "Анна", phone).await;
+    let (secret, _) = app.enable_totp().await;
+    let account = account_of(&app, phone).await;
+    let r = app
+        .submit_as(
+            &app.client,
+            "/security/deactivate",
+            "/security/deactivate",
+            &[("password", STRONG_PASSWORD), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let status = || async {
+        uslugi_store::accounts::find_account(app.db(), account)
+            .await
+            .unwrap()
+            .unwrap()
+            .status
+    };
+    assert_eq!(status().await, "deactivated");
+    assert_eq!(
+        TestApp::location(&app.password_step(phone).await),
+        "/login/factor"
+    );
+    assert_eq!(
+        status().await,
+        "deactivated",
+        "the password alone brought it back"
+    );
+    let r = app
+        .submit_as(
+            &app.client,
+            "/login/factor",
+            "/login/factor",
+            &[
+                ("method", "totp"),
+                ("code", &oathtool(&secret, now_secs() + 30)),
+            ],
+        )
+        .await;
+    assert_eq!(TestApp::location(&r), "/cabinet");
+    assert_eq!(status().await, "active");
+}
