@@ -243,7 +243,9 @@ pub async fn finish(
         .post(endpoint(&doc, "token_endpoint")?)
         .basic_auth(
             crate::oidc::flow::form_encode(&bank.client_id),
-            Some(crate::oidc::flow::form_encode(&bank.client_secret)),
+            Some(crate::oidc::flow::form_encode(
+                secrecy::ExposeSecret::expose_secret(&bank.client_secret),
+            )),
         )
         .header(
             reqwest::header::CONTENT_TYPE,

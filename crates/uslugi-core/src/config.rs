@@ -66,8 +66,8 @@ pub struct BankConfig {
     pub issuer: String,
     /// The portal's client id at the bank.
     pub client_id: String,
-    /// The portal's client secret at the bank.
-    pub client_secret: String,
+    /// The portal's client secret at the bank (never printed by `Debug`).
+    pub client_secret: SecretString,
     /// Scopes to ask for.
     #[serde(default = "default_bank_scopes")]
     pub scopes: String,

@@ -252,6 +252,14 @@ pub async fn save(
         },
     )
     .await?;
+    // Only the newest file of a purpose is ever used: the ones it replaces go, so that uploading
+    // again and again cannot fill the object store (at most one file per account and purpose).
+    for old in store::superseded(db, account_id, purpose).await? {
+        store::delete(db, old.id).await?;
+        if let Err(e) = objects.delete(&old.object_key).await {
+            tracing::warn!(error = %e, "cannot remove a replaced upload's file");
+        }
+    }
     Ok(UploadInfo {
         id,
         file_name: name,

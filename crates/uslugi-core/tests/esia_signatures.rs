@@ -263,3 +263,17 @@ fn openssl_gost_engine_signatures_verify_for_every_parameter_set() {
         );
     }
 }
+
+/// The registered certificate's validity is read from it, so that an expired one (or one not
+/// yet valid) signs nothing.
+#[test]
+fn a_certificate_is_valid_only_within_its_dates() {
+    let cert = signature::parse_certificate(include_bytes!("fixtures/gost256.crt")).unwrap();
+    // The fixture's own dates, as `openssl x509 -noout -dates` prints them: 23.11.2026 17:35:51
+    // to 03.12.2026 17:35:51 UTC.
+    assert_eq!((cert.not_before, cert.not_after), (1795455351, 1796319351));
+    assert!(cert.valid_at(cert.not_before));
+    assert!(cert.valid_at(cert.not_after));
+    assert!(!cert.valid_at(cert.not_before - 1));
+    assert!(!cert.valid_at(cert.not_after + 1));
+}

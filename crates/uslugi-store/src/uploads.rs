@@ -43,3 +43,26 @@ pub async fn latest(
         .one(db)
         .await?)
 }
+
+/// The account's uploads for a purpose other than the newest one (replaced files to remove).
+pub async fn superseded(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+    purpose: &str,
+) -> Result<Vec<UploadRow>, StoreError> {
+    let Some(newest) = latest(db, account_id, purpose).await? else {
+        return Ok(Vec::new());
+    };
+    Ok(uploads::Entity::find()
+        .filter(uploads::Column::AccountId.eq(account_id))
+        .filter(uploads::Column::Purpose.eq(purpose))
+        .filter(uploads::Column::Id.ne(newest.id))
+        .all(db)
+        .await?)
+}
+
+/// Removes an upload's row.
+pub async fn delete(db: &impl ConnectionTrait, id: Uuid) -> Result<(), StoreError> {
+    uploads::Entity::delete_by_id(id).exec(db).await?;
+    Ok(())
+}

@@ -47,6 +47,10 @@ pub struct ServeArgs {
     /// [default: http:// + the address]
     #[arg(long, env = "USLUGI_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Serve a development portal on an address other hosts can reach. Development mode
+    /// publishes every code it "sends" at /dev/outbox, so this is refused unless asked for.
+    #[arg(long, env = "USLUGI_ALLOW_PUBLIC_DEVELOPMENT")]
+    pub allow_public_development: bool,
 }
 
 /// The file format; every key is optional.
@@ -93,6 +97,11 @@ pub fn load(global: &GlobalArgs, serve: &ServeArgs) -> anyhow::Result<Config> {
     } else {
         file.mode.unwrap_or_default()
     };
+    if mode == Mode::Development && !addr.ip().is_loopback() && !serve.allow_public_development {
+        anyhow::bail!(
+            "refusing to serve a development portal on {addr}: it publishes every code it sends at /dev/outbox; listen on 127.0.0.1, run with --production, or pass --allow-public-development"
+        );
+    }
     let public_url = serve
         .public_url
         .clone()

@@ -154,6 +154,23 @@ async fn production_mode_refuses_to_start_without_keys_and_with_the_development_
 }
 
 #[tokio::test]
+async fn development_mode_refuses_an_address_other_hosts_can_reach() {
+    let dir = work_dir();
+    let db = database_url().await;
+    let child = command(&dir, &db)
+        .args(["serve", "--addr", &format!("0.0.0.0:{}", free_port())])
+        .spawn()
+        .unwrap();
+    let (status, log) = output_of(child);
+    assert!(!status.success());
+    assert!(
+        log.contains("refusing to serve a development portal"),
+        "{log}"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[tokio::test]
 async fn migrate_applies_the_schema_and_exits() {
     let dir = work_dir();
     let db = database_url().await;

@@ -223,6 +223,10 @@ async fn check_signed(
         .as_deref()
         .and_then(|c| signature::parse_certificate(c.as_bytes()).ok())
         .ok_or(CLIENT_CERTIFICATE)?;
+    // An expired (or not yet valid) certificate signs nothing, as at ESIA.
+    if !cert.valid_at(uslugi_store::now_ms() / 1000) {
+        return Err(CLIENT_CERTIFICATE);
+    }
     if version == Version::Current {
         let hash = get("client_certificate_hash").ok_or(MISSING)?;
         if !hash.eq_ignore_ascii_case(&signature::certificate_hash(&cert.der)) {

@@ -150,6 +150,9 @@ pub async fn read(
             if let Some(d) = &verified {
                 if has("birthdate") {
                     out["birthDate"] = json!(d.birth_date);
+                }
+                // A scope of its own, as at ESIA: the date of birth does not give the place away.
+                if has("birthplace") {
                     out["birthPlace"] = json!(d.birth_place);
                 }
                 if has("gender") {

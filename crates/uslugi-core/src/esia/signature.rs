@@ -41,6 +41,17 @@ pub struct ClientCertificate {
     pub der: Vec<u8>,
     /// Its key.
     pub key: ClientKey,
+    /// Valid from, Unix seconds.
+    pub not_before: i64,
+    /// Valid until, Unix seconds.
+    pub not_after: i64,
+}
+
+impl ClientCertificate {
+    /// Whether the certificate is within its validity period at `unix` seconds.
+    pub fn valid_at(&self, unix: i64) -> bool {
+        self.not_before <= unix && unix <= self.not_after
+    }
 }
 
 /// Reads a certificate (PEM or DER). Errors are for the administrator who registers it.
@@ -60,6 +71,11 @@ pub fn parse_certificate(bytes: &[u8]) -> Result<ClientCertificate, String> {
         _ => bytes.to_vec(),
     };
     let cert = Certificate::from_der(&der).map_err(|e| format!("not an X.509 certificate: {e}"))?;
+    let validity = cert.tbs_certificate().validity();
+    let unix = |t: x509_cert::time::Time| {
+        i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX)
+    };
+    let (not_before, not_after) = (unix(validity.not_before), unix(validity.not_after));
     let spki = cert.tbs_certificate().subject_public_key_info();
     let raw = spki
         .subject_public_key
@@ -93,7 +109,12 @@ pub fn parse_certificate(bytes: &[u8]) -> Result<ClientCertificate, String> {
     } else {
         return Err(format!("unsupported key algorithm {alg}"));
     };
-    Ok(ClientCertificate { der, key })
+    Ok(ClientCertificate {
+        der,
+        key,
+        not_before,
+        not_after,
+    })
 }
 
 /// `client_certificate_hash`: hex Streebog-256 of the certificate's DER.

@@ -292,11 +292,25 @@ pub async fn signing_key(db: &Db, keys: &Keys, alg: Algorithm) -> Result<Signing
     load(keys, &row)
 }
 
+/// Public JWKs by deployment and `kid`: a key's public part never changes, so it is decrypted
+/// and parsed once per process rather than on every `/oauth2/jwks` or logout request.
+static PUBLIC: LazyLock<Mutex<HashMap<(String, String), Value>>> = LazyLock::new(Mutex::default);
+
 /// The JSON Web Key Set to publish: public parts only.
 pub async fn jwks(db: &Db, keys: &Keys) -> Result<Value, KeyError> {
+    let deployment = deployment(keys);
     let mut list = Vec::new();
     for row in store::published_keys(db, now_ms()).await? {
-        list.push(serde_json::to_value(public_jwk(keys, &row)?).map_err(key_err)?);
+        let id = (deployment.clone(), row.kid.clone());
+        if let Some(jwk) = PUBLIC.lock().ok().and_then(|c| c.get(&id).cloned()) {
+            list.push(jwk);
+            continue;
+        }
+        let jwk = serde_json::to_value(public_jwk(keys, &row)?).map_err(key_err)?;
+        if let Ok(mut cache) = PUBLIC.lock() {
+            cache.insert(id, jwk.clone());
+        }
+        list.push(jwk);
     }
     Ok(serde_json::json!({ "keys": list }))
 }

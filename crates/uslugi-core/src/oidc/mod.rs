@@ -25,6 +25,7 @@ pub const SCOPES: &[&str] = &[
     "phone",
     "fullname",
     "birthdate",
+    "birthplace",
     "gender",
     "snils",
     "inn",

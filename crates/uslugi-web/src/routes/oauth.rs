@@ -34,6 +34,7 @@ pub(crate) fn scope_label(scope: &str) -> Option<&'static str> {
         "profile" => "ФИО, дата рождения, пол",
         "fullname" => "ФИО",
         "birthdate" => "Дата рождения",
+        "birthplace" => "Место рождения",
         "gender" => "Пол",
         "snils" => "СНИЛС",
         "inn" => "ИНН",

@@ -44,7 +44,7 @@ async fn pair() -> Pair {
             name: "Тестовый банк".into(),
             issuer,
             client_id: id,
-            client_secret: secret,
+            client_secret: secret.into(),
             scopes: "openid profile phone".into(),
         }];
     })

@@ -286,6 +286,10 @@ async fn an_esia_integration_signs_in_and_reads_the_person() {
         me["birthDate"].as_str().unwrap().split('.').count() == 3,
         "dd.MM.yyyy: {me}"
     );
+    assert!(
+        me.get("birthPlace").is_none(),
+        "the place of birth without its own scope: {me}"
+    );
     let snils = me["snils"].as_str().unwrap();
     assert!(
         snils.len() == 14 && &snils[3..4] == "-" && &snils[11..12] == " ",

@@ -132,3 +132,33 @@ async fn an_upload_without_the_token_is_refused() {
         .await;
     assert_eq!(upload(&app, "a.png", png(), false).await.status(), 403);
 }
+
+#[tokio::test]
+async fn a_new_scan_replaces_the_old_one_on_disk_too() {
+    let app = TestApp::spawn().await;
+    app.register_by_phone("Смирнова", "Анна", "+79120000303")
+        .await;
+    let link_of = |page: &str| {
+        let at = page.find("/profile/uploads/").unwrap();
+        page[at..at + 17 + 36].to_owned()
+    };
+    upload(&app, "Первый.png", png(), true).await;
+    let first = link_of(&app.get_text("/profile/personal").await.1);
+    for _ in 0..3 {
+        upload(&app, "Ещё один.png", png(), true).await;
+    }
+    let last = link_of(&app.get_text("/profile/personal").await.1);
+    assert_ne!(first, last);
+    assert_eq!(
+        app.get(&first).await.status(),
+        404,
+        "the replaced scan is gone"
+    );
+    assert_eq!(app.get(&last).await.status(), 200);
+    // One file on disk for the account, however often it uploads.
+    let dir = app.state.config.data_dir.join("objects");
+    let id = &last[17..];
+    assert!(dir.join(&id[..2]).join(id).exists());
+    let first_id = &first[17..];
+    assert!(!dir.join(&first_id[..2]).join(first_id).exists());
+}
