@@ -148,6 +148,13 @@ pub const BAD_SECRET: EsiaError = err(
     "007053",
     "client_secret сформирован некорректно: не соответствует сертификату или информационной системе",
 );
+/// Too many requests with bad signatures from one address recently: refused before any
+/// signature is checked (GOST verification is costly).
+pub const THROTTLED: EsiaError = err(
+    "temporarily_unavailable",
+    "007053",
+    "Слишком много запросов с неверной подписью с этого адреса. Повторите запрос позже",
+);
 /// Something failed inside the portal.
 pub const INTERNAL: EsiaError = err(
     "server_error",
@@ -212,6 +219,7 @@ async fn check_signed(
     get: &impl Fn(&str) -> Option<String>,
     (endpoint, version): (Endpoint, Version),
     message: impl Fn(&str) -> String,
+    client_ip: &str,
 ) -> Result<Checked, EsiaError> {
     let client_id = get("client_id").ok_or(MISSING)?;
     let client = store::find_client(ctx.db, &client_id)
@@ -254,6 +262,21 @@ async fn check_signed(
     // instead of taking every core from the rest of the portal.
     // The permit goes with the check, so that a request dropped while it runs (its client gone)
     // still holds its core until the check ends.
+    // Before that bound, a limit per address held in the database (like failed sign-ins): one
+    // address sending forged signatures is refused before it costs any core time.
+    let client_blind = crate::registration::client_key(ctx.keys, client_ip);
+    let identifier = ctx.keys.blind_index().compute("esia-signature", &client_id);
+    let (_, by_client) = uslugi_store::login_attempts::failures_since(
+        ctx.db,
+        &identifier,
+        &client_blind,
+        uslugi_store::now_ms() - crate::login::WINDOW_MS,
+    )
+    .await
+    .map_err(|_| INTERNAL)?;
+    if by_client >= ctx.config.auth.login_failures_per_client {
+        return Err(THROTTLED);
+    }
     let permit = verifiers()
         .clone()
         .acquire_owned()
@@ -266,6 +289,20 @@ async fn check_signed(
     .await
     .unwrap_or(false);
     if !valid {
+        uslugi_store::login_attempts::record(
+            ctx.db,
+            uslugi_store::login_attempts::Attempt {
+                account_id: None,
+                identifier_blind: &identifier,
+                client_blind: &client_blind,
+                success: false,
+                method: "esia-signature",
+                client_info: None,
+            },
+            uslugi_store::now_ms(),
+        )
+        .await
+        .map_err(|_| INTERNAL)?;
         return Err(BAD_SECRET);
     }
     // Each endpoint takes a signed request once (a captured one cannot be replayed), remembered
@@ -321,6 +358,7 @@ pub async fn check_ac(
     ctx: Ctx<'_>,
     params: &HashMap<String, String>,
     version: Version,
+    client_ip: &str,
 ) -> Result<AuthorizeRequest, AcError> {
     let get = |k: &str| params.get(k).filter(|v| !v.is_empty()).cloned();
     let client_id = get("client_id").ok_or(AcError::Page(MISSING))?;
@@ -343,13 +381,19 @@ pub async fn check_ac(
     if get("response_type").as_deref() != Some("code") {
         return Err(back(UNSUPPORTED));
     }
-    let checked = check_signed(ctx, &get, (Endpoint::Ac, version), |timestamp| {
-        let state = get("state").unwrap_or_default();
-        match version {
-            Version::Legacy => format!("{scope}{timestamp}{client_id}{state}"),
-            Version::Current => format!("{client_id}{scope}{timestamp}{state}{redirect_uri}"),
-        }
-    })
+    let checked = check_signed(
+        ctx,
+        &get,
+        (Endpoint::Ac, version),
+        |timestamp| {
+            let state = get("state").unwrap_or_default();
+            match version {
+                Version::Legacy => format!("{scope}{timestamp}{client_id}{state}"),
+                Version::Current => format!("{client_id}{scope}{timestamp}{state}{redirect_uri}"),
+            }
+        },
+        client_ip,
+    )
     .await
     .map_err(back)?;
     let allowed: Vec<&str> = checked.client.scopes.split(' ').collect();
@@ -409,6 +453,7 @@ pub async fn token(
     ctx: Ctx<'_>,
     form: &HashMap<String, String>,
     version: Version,
+    client_ip: &str,
 ) -> Result<Value, EsiaError> {
     let get = |k: &str| form.get(k).filter(|v| !v.is_empty()).cloned();
     let grant_type = get("grant_type").ok_or(MISSING)?;
@@ -431,6 +476,7 @@ pub async fn token(
                 format!("{client_id}{scope}{timestamp}{state}{redirect_uri}{grant}")
             }
         },
+        client_ip,
     )
     .await?;
     let tokens = if grant_type == "authorization_code" {

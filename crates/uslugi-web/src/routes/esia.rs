@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use axum::{
     Form, Json,
-    extract::{Path, Query, State, rejection::FormRejection},
+    extract::{ConnectInfo, Path, Query, State, rejection::FormRejection},
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
@@ -19,7 +19,7 @@ use crate::{
     AppError, AppState,
     routes::{
         oauth::{REQUEST, message, no_store, proceed},
-        registration::ctx,
+        registration::{client_ip, ctx},
     },
     session::Session,
 };
@@ -29,8 +29,9 @@ async fn ac(
     session: &Session,
     params: &HashMap<String, String>,
     version: Version,
+    client_ip: &str,
 ) -> Result<Response, AppError> {
-    match esia::check_ac(ctx(state), params, version).await {
+    match esia::check_ac(ctx(state), params, version, client_ip).await {
         Ok(req) => {
             session.insert(state, REQUEST, &req);
             if session.account_id().is_none() {
@@ -70,34 +71,41 @@ async fn ac(
 pub async fn ac_legacy(
     State(state): State<AppState>,
     session: Session,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Response, AppError> {
-    ac(&state, &session, &params, Version::Legacy).await
+    let ip = client_ip(&state, peer, &headers);
+    ac(&state, &session, &params, Version::Legacy, &ip).await
 }
 
 /// `GET /aas/oauth2/v2/ac` — anyone, sent by a service (current ESIA signature).
 pub async fn ac_current(
     State(state): State<AppState>,
     session: Session,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Response, AppError> {
-    ac(&state, &session, &params, Version::Current).await
+    let ip = client_ip(&state, peer, &headers);
+    ac(&state, &session, &params, Version::Current, &ip).await
 }
 
 async fn te(
     state: &AppState,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
     version: Version,
+    client_ip: &str,
 ) -> Response {
     let form = form.map(|Form(f)| f).unwrap_or_default();
-    let result = esia::token(ctx(state), &form, version).await;
+    let result = esia::token(ctx(state), &form, version, client_ip).await;
     let resp = match result {
         Ok(body) => Json(body).into_response(),
         Err(e) => {
-            let status = if e.error == "server_error" {
-                StatusCode::INTERNAL_SERVER_ERROR
-            } else {
-                StatusCode::BAD_REQUEST
+            let status = match e.error {
+                "server_error" => StatusCode::INTERNAL_SERVER_ERROR,
+                "temporarily_unavailable" => StatusCode::TOO_MANY_REQUESTS,
+                _ => StatusCode::BAD_REQUEST,
             };
             (
                 status,
@@ -116,17 +124,23 @@ async fn te(
 /// `POST /aas/oauth2/te` — registered services (legacy signature).
 pub async fn te_legacy(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    te(&state, form, Version::Legacy).await
+    let ip = client_ip(&state, peer, &headers);
+    te(&state, form, Version::Legacy, &ip).await
 }
 
 /// `POST /aas/oauth2/v3/te` — registered services (current signature).
 pub async fn te_current(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    te(&state, form, Version::Current).await
+    let ip = client_ip(&state, peer, &headers);
+    te(&state, form, Version::Current, &ip).await
 }
 
 async fn prns(

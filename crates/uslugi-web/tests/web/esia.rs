@@ -681,3 +681,28 @@ async fn oids_stay_unique_when_the_derived_number_is_taken() {
     );
     assert!(oid < (1 << 53), "safe as a JavaScript number");
 }
+
+#[tokio::test]
+async fn forged_signatures_from_one_address_are_refused_before_they_are_checked() {
+    let app = TestApp::spawn_with(|c| c.auth.login_failures_per_client = 3).await;
+    let s = service(&app, "FORGERY").await;
+    let state = uuid::Uuid::new_v4().to_string();
+    let description = |url: String| {
+        let app = &app;
+        async move {
+            let back = TestApp::location(&app.get(&url).await);
+            param(&back, "error_description").unwrap()
+        }
+    };
+    for _ in 0..3 {
+        let d = description(ac_v2(&s, &state, &now_ts(), |_, m| m.push('x'))).await;
+        assert!(d.starts_with("ESIA-007053: client_secret"), "{d}");
+    }
+    // The address has spent its failures: even a right signature waits now, and the refusal
+    // says why.
+    let d = description(ac_v2(&s, &state, &now_ts(), |_, _| {})).await;
+    assert!(
+        d.contains("Слишком много запросов с неверной подписью"),
+        "{d}"
+    );
+}
