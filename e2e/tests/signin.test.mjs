@@ -447,11 +447,17 @@ for (const javaScriptEnabled of [true, false]) {
 
       test('the change: back on /security with the notice; the other browser is signed out', async () => {
         await page1.goto(`${server.baseUrl}/security/password`);
+        // The services' access goes too unless the person unticks it (ticked by default).
+        const revoke = page1.getByLabel(/Отозвать и доступ сервисов к данным/);
+        assert.equal(await revoke.isChecked(), true, '«Отозвать и доступ сервисов» is not ticked by default');
         const response = await fillChange(PASSWORD, NEW_PASSWORD);
         assert.equal(response.status(), 200);
         assert.equal(pathOf(page1), '/security', `the change led to ${page1.url()}: «${await mainText(page1)}»`);
         assert.equal(await h1Of(page1), 'Безопасность');
-        assert.equal(await notice(page1), 'Пароль изменён. Сеансы на других устройствах завершены');
+        assert.equal(
+          await notice(page1),
+          'Пароль изменён. Сеансы на других устройствах завершены, доступ сервисов к данным отозван',
+        );
         const table = await tableUnder(page1, 'Активные сеансы');
         assert.equal(table?.rows.length, 1, `sessions after the change: ${JSON.stringify(table?.rows)}`);
         assert.equal(await cabinetPath(page2), '/login', 'the other browser is still signed in after the change');

@@ -187,3 +187,8 @@ pub fn moscow_date_time(ms: i64) -> String {
         })
         .unwrap_or_default()
 }
+
+/// How many of the account's notifications are unread (the cabinet's counter).
+pub async fn unread(db: &Db, account_id: Uuid) -> Result<u64, uslugi_store::StoreError> {
+    notifications::unread(db, account_id).await
+}

@@ -15,19 +15,25 @@ pub mod factors;
 pub mod login;
 pub mod lost_factor;
 pub mod oidc;
+pub mod ops;
 pub mod passkeys;
 pub mod passwords;
 pub mod profile;
 pub mod recovery;
 pub mod registration;
 pub mod registries;
+pub mod roles;
 pub mod security;
+pub mod sessions;
 pub mod support;
 pub mod uploads;
 pub mod worker;
 
 pub use config::{Config, Mode};
 pub use crypto::{BlindIndex, CryptoError, DataCipher, Keys};
+// The kernel every layer above shares: the database handle and its error, and the clock. The
+// web layer reaches the store only through this crate.
+pub use uslugi_store::{Db, StoreError, now_ms};
 
 use std::{future::Future, pin::Pin};
 

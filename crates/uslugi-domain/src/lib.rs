@@ -25,6 +25,7 @@ pub mod password;
 pub mod person_name;
 pub mod phone;
 pub mod plural;
+pub mod role;
 pub mod snils;
 
 pub use date::{AgeLimits, BirthDate, BirthDateError, Date, DateError, years_between};
@@ -43,4 +44,5 @@ pub use password::{
 pub use person_name::{NameError, NameField, NamePart, PersonName};
 pub use phone::{Phone, PhoneError};
 pub use plural::{format_count, group_digits, plural};
+pub use role::{Role, RoleError, ScopeKind};
 pub use snils::{Snils, SnilsError};

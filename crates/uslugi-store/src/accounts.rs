@@ -440,6 +440,10 @@ pub async fn erase_everything(
         .await?;
     crate::oidc::delete_account_grants(db, account_id).await?;
     crate::contact_changes::delete_of_account(db, account_id).await?;
+    crate::entities::account_roles::Entity::delete_many()
+        .filter(crate::entities::account_roles::Column::AccountId.eq(account_id))
+        .exec(db)
+        .await?;
     // The attempts stay for the security record, without the device and address.
     login_attempts::Entity::update_many()
         .col_expr(

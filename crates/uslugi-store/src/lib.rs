@@ -19,6 +19,7 @@ pub mod notifications;
 pub mod oidc;
 pub mod outbox;
 pub mod personal_data;
+pub mod roles;
 pub mod sessions;
 pub mod uploads;
 pub mod verifications;

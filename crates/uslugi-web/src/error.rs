@@ -39,14 +39,8 @@ impl AppError {
     }
 }
 
-impl From<uslugi_store::StoreError> for AppError {
-    fn from(e: uslugi_store::StoreError) -> Self {
-        AppError::internal(e)
-    }
-}
-
-impl From<sea_orm::DbErr> for AppError {
-    fn from(e: sea_orm::DbErr) -> Self {
+impl From<uslugi_core::StoreError> for AppError {
+    fn from(e: uslugi_core::StoreError) -> Self {
         AppError::internal(e)
     }
 }

@@ -10,14 +10,15 @@ pub mod forms;
 pub mod layout;
 pub mod metrics;
 pub mod middleware;
+pub mod principal;
 pub mod routes;
 pub mod session;
 
 use std::sync::Arc;
 
 use axum::Router;
+use uslugi_core::Db;
 use uslugi_core::{Config, Keys, Mode};
-use uslugi_store::Db;
 
 pub use error::AppError;
 

@@ -16,9 +16,8 @@ use axum::{
     response::Response,
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use sea_orm::TransactionTrait;
 use sha2::{Digest, Sha256};
-use uslugi_store::{now_ms, sessions};
+use uslugi_core::{now_ms, sessions};
 use uuid::Uuid;
 
 use crate::{AppError, AppState};
@@ -330,11 +329,11 @@ enum Persist {
 
 impl Persist {
     /// Writes the change; `Ok(false)` when the session no longer exists.
-    async fn run(self, db: &uslugi_store::Db) -> Result<bool, uslugi_store::StoreError> {
+    async fn run(self, db: &uslugi_core::Db) -> Result<bool, uslugi_core::StoreError> {
         match self {
             Persist::Nothing => Ok(true),
             Persist::Touch(hash, now) => sessions::touch(db, &hash, now).await,
-            Persist::Update(row) => sessions::update_existing(db, row).await,
+            Persist::Update(row) => sessions::update(db, row).await,
             Persist::Delete(old) => {
                 if let Some(h) = old {
                     sessions::delete(db, &h).await?;
@@ -342,12 +341,7 @@ impl Persist {
                 Ok(true)
             }
             Persist::Replace(old, row) => {
-                let txn = db.begin().await?;
-                if let Some(h) = old {
-                    sessions::delete(&txn, &h).await?;
-                }
-                sessions::insert_new(&txn, row).await?;
-                txn.commit().await?;
+                sessions::replace(db, old.as_deref(), row).await?;
                 Ok(true)
             }
         }

@@ -40,6 +40,39 @@ enum Admin {
     /// Token signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Staff roles: operators of service centres, agency officers, administrators.
+    #[command(subcommand)]
+    Roles(RolesCommand),
+}
+
+/// A role and where it applies.
+#[derive(Debug, clap::Args)]
+struct RoleArgs {
+    /// operator, officer or admin.
+    role: String,
+    /// The account: its id, or its confirmed phone or e-mail.
+    #[arg(long)]
+    account: String,
+    /// The service centre an operator works at.
+    #[arg(long)]
+    office: Option<String>,
+    /// The agency an officer works for.
+    #[arg(long)]
+    agency: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum RolesCommand {
+    /// Grants a role (journaled; the account's sessions end).
+    Grant(RoleArgs),
+    /// Revokes a role (journaled; the account's sessions end).
+    Revoke(RoleArgs),
+    /// Lists the grants, as JSON lines.
+    List {
+        /// Only this account's (id, phone or e-mail).
+        #[arg(long)]
+        account: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -353,6 +386,7 @@ async fn admin(config: Config, command: Admin) -> anyhow::Result<()> {
             .await?;
             println!("{}", serde_json::to_string_pretty(&registered)?);
         }
+        Admin::Roles(command) => roles(&db, &keys, command).await?,
         Admin::Keys(KeysCommand::Rotate) => {
             uslugi_core::oidc::keys::ensure(&db, &keys).await?;
             let retired = uslugi_core::oidc::keys::rotate(&db, &keys).await?;
@@ -369,4 +403,62 @@ async fn admin(config: Config, command: Admin) -> anyhow::Result<()> {
     }
     db.close().await.ok();
     Ok(())
+}
+
+#[expect(clippy::print_stdout, reason = "the command's answer is its output")]
+async fn roles(db: &uslugi_core::Db, keys: &Keys, command: RolesCommand) -> anyhow::Result<()> {
+    use uslugi_core::roles;
+    match command {
+        RolesCommand::Grant(a) | RolesCommand::Revoke(a)
+            if a.role.parse::<uslugi_domain::Role>().is_err() =>
+        {
+            anyhow::bail!("unknown role {:?}: operator, officer or admin", a.role)
+        }
+        RolesCommand::Grant(a) => {
+            let (account, grant) = role_args(db, keys, &a).await?;
+            let changed = roles::grant(db, account, &grant, "command line").await?;
+            println!(
+                "{}",
+                serde_json::json!({ "account": account, "role": grant.role.as_str(), "scope": grant.scope, "granted": changed })
+            );
+        }
+        RolesCommand::Revoke(a) => {
+            let (account, grant) = role_args(db, keys, &a).await?;
+            let changed = roles::revoke(db, account, &grant, "command line").await?;
+            println!(
+                "{}",
+                serde_json::json!({ "account": account, "role": grant.role.as_str(), "scope": grant.scope, "revoked": changed })
+            );
+        }
+        RolesCommand::List { account } => {
+            let account = match account {
+                Some(who) => Some(roles::find_account(db, keys, &who).await?),
+                None => None,
+            };
+            for l in roles::list(db, account).await? {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "account": l.account_id,
+                        "role": l.grant.role.as_str(),
+                        "scope": l.grant.scope,
+                        "granted_at": l.granted_at,
+                        "granted_by": l.granted_by,
+                    })
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn role_args(
+    db: &uslugi_core::Db,
+    keys: &Keys,
+    a: &RoleArgs,
+) -> anyhow::Result<(uuid::Uuid, uslugi_core::roles::Grant)> {
+    let role: uslugi_domain::Role = a.role.parse()?;
+    let grant = uslugi_core::roles::Grant::new(role, a.office.as_deref(), a.agency.as_deref())?;
+    let account = uslugi_core::roles::find_account(db, keys, &a.account).await?;
+    Ok((account, grant))
 }

@@ -364,3 +364,70 @@ async fn admin_registers_clients_and_rotates_keys() {
         "retired keys stay published for an hour"
     );
 }
+
+#[tokio::test]
+async fn admin_grants_lists_and_revokes_roles_and_journals_them() {
+    let dir = work_dir();
+    let (db_url, db) = uslugi_testkit::fresh_database().await;
+    let account = uuid::Uuid::new_v4();
+    uslugi_store::accounts::insert_account(
+        &db,
+        uslugi_store::accounts::NewAccount {
+            id: account,
+            level: "standard".into(),
+            name: "(ciphertext)".into(),
+            password_hash: "(hash)".into(),
+        },
+        uslugi_store::now_ms(),
+    )
+    .await
+    .unwrap();
+    let run = |args: &[&str]| {
+        let mut all = vec!["admin", "roles"];
+        all.extend_from_slice(args);
+        output_of(command(&dir, &db_url).args(all).spawn().unwrap())
+    };
+    let id = account.to_string();
+    let (status, out) = run(&[
+        "grant",
+        "operator",
+        "--account",
+        &id,
+        "--office",
+        "mfc-77-001",
+    ]);
+    assert!(status.success(), "{out}");
+    assert!(out.contains(r#""granted":true"#), "{out}");
+    // The scope must fit the role, and the role must exist.
+    let (status, out) = run(&["grant", "officer", "--account", &id]);
+    assert!(!status.success());
+    assert!(out.contains("--agency"), "{out}");
+    let (status, out) = run(&["grant", "root", "--account", &id]);
+    assert!(!status.success());
+    assert!(out.contains("unknown role"), "{out}");
+    let (status, out) = run(&["list", "--account", &id]);
+    assert!(status.success(), "{out}");
+    assert!(
+        out.contains(r#""role":"operator""#) && out.contains(r#""scope":"mfc-77-001""#),
+        "{out}"
+    );
+    let (status, out) = run(&[
+        "revoke",
+        "operator",
+        "--account",
+        &id,
+        "--office",
+        "mfc-77-001",
+    ]);
+    assert!(status.success(), "{out}");
+    assert!(out.contains(r#""revoked":true"#), "{out}");
+    // Newest first.
+    let journal: Vec<String> = uslugi_store::accounts::journal_of(&db, account, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event)
+        .collect();
+    assert_eq!(journal, ["role.revoked", "role.granted"], "{journal:?}");
+    std::fs::remove_dir_all(dir).ok();
+}

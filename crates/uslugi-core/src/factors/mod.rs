@@ -11,7 +11,7 @@ pub mod totp;
 use sea_orm::TransactionTrait;
 use uslugi_store::{
     accounts as store_accounts,
-    factors::{self as store, FactorRow, NewFactor, kind},
+    factors::{self as store, FactorRow, NewFactor},
     login_attempts, now_ms,
     verifications::{self as verifications, NewVerification},
 };
@@ -27,6 +27,9 @@ use crate::{
         secret_hash,
     },
 };
+
+/// The kinds of factor as stored (`totp`, `sms`, `webauthn`).
+pub use uslugi_store::factors::kind;
 
 /// Cipher purpose of TOTP secrets.
 pub const SECRET_PURPOSE: &str = "second_factors.secret";

@@ -160,6 +160,15 @@ pub async fn check_request(
     })
 }
 
+/// The scopes the person has consented to for a client, if any («remembered per service»).
+pub async fn granted_scopes(
+    db: &uslugi_store::Db,
+    account_id: Uuid,
+    client_id: &str,
+) -> Result<Option<String>, uslugi_store::StoreError> {
+    store::consent(db, account_id, client_id).await
+}
+
 /// Whether the account's level is enough for the client.
 pub fn level_enough(account: AccountLevel, min_level: &str) -> bool {
     let min: AccountLevel = min_level.parse().unwrap_or(AccountLevel::Simplified);

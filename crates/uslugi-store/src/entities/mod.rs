@@ -3,6 +3,7 @@
 pub mod account_contacts;
 pub mod account_journal;
 pub mod account_levels;
+pub mod account_roles;
 pub mod accounts;
 pub mod attempt_locks;
 pub mod backup_codes;

@@ -23,6 +23,7 @@ mod m0016_esia_oids;
 mod m0017_code_offline;
 mod m0018_contact_changes;
 mod m0019_attempt_locks;
+mod m0020_account_roles;
 
 /// Runs the migrations in order.
 #[derive(Debug)]
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0017_code_offline::Migration),
             Box::new(m0018_contact_changes::Migration),
             Box::new(m0019_attempt_locks::Migration),
+            Box::new(m0020_account_roles::Migration),
         ]
     }
 }

@@ -69,11 +69,20 @@ pub async fn create(
                     .await
                     .map_err(Problem::internal)?;
             }
+            if crate::principal::staff_without_factor(&state, id)
+                .await
+                .map_err(Problem::internal)?
+            {
+                return Err(Problem::new(
+                    StatusCode::FORBIDDEN,
+                    "Сотруднику нужен второй способ входа. Подключите его на сайте",
+                ));
+            }
             session.set_account(&state, Some(id));
             session.insert(
                 &state,
                 crate::routes::factors::AUTH_AT,
-                &uslugi_store::now_ms(),
+                &uslugi_core::now_ms(),
             );
             let mut resp = (
                 StatusCode::CREATED,

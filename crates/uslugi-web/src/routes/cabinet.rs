@@ -76,7 +76,7 @@ pub async fn get(State(state): State<AppState>, session: Session) -> Result<Resp
         level_is_simplified: account.level == AccountLevel::Simplified,
         contacts,
         check,
-        unread: match uslugi_store::notifications::unread(&state.db, account_id).await? {
+        unread: match uslugi_core::alerts::unread(&state.db, account_id).await? {
             0 => String::new(),
             n => uslugi_domain::format_count(n, "новое", "новых", "новых"),
         },

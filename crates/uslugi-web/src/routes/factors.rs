@@ -10,12 +10,12 @@ use axum::{
     response::{Html, IntoResponse, Redirect, Response},
 };
 use serde::{Deserialize, Serialize};
+use uslugi_core::now_ms;
 use uslugi_core::{
     factors::{self, FactorError, Method},
     login::{Client, SignedIn},
     registration::RegistrationError,
 };
-use uslugi_store::now_ms;
 use uuid::Uuid;
 
 use crate::{
@@ -198,6 +198,12 @@ pub async fn complete(
     session.set_account(state, Some(signed.account_id));
     if !through_bank {
         session.insert(state, AUTH_AT, &now_ms());
+    }
+    // Staff act for others: without a second factor they set one up before anything else.
+    match crate::principal::staff_without_factor(state, signed.account_id).await {
+        Ok(true) => session.insert(state, crate::principal::STAFF_NEEDS_FACTOR, &true),
+        Ok(false) => {}
+        Err(e) => tracing::error!(error = %e, "reading the roles at sign-in failed"),
     }
     // Every way here passed the account's second step, if it has one.
     session.insert(state, FACTOR_AT, &now_ms());

@@ -22,11 +22,12 @@ pub mod registration;
 pub mod security;
 pub mod security_apps;
 pub mod security_factors;
+pub mod staff;
 pub mod support;
 
 use axum::{
     Router,
-    middleware::from_fn,
+    middleware::{from_fn, from_fn_with_state},
     routing::{get, post},
 };
 
@@ -158,6 +159,10 @@ pub fn router(state: AppState) -> Router {
             )),
         )
         .route("/profile/uploads/{id}", get(profile::upload_get))
+        .route("/staff", get(staff::index))
+        .route("/staff/office", get(staff::office))
+        .route("/staff/agency", get(staff::agency))
+        .route("/staff/admin", get(staff::admin))
         .route("/profile/contacts", get(contacts::list))
         .route(
             "/profile/contacts/pending/{id}/cancel",
@@ -215,6 +220,10 @@ pub fn router(state: AppState) -> Router {
     let form_limit = state.config.web.body_limit_bytes;
     r.merge(crate::api::routes())
         .layer(from_fn(factors::enforce_password_change))
+        .layer(from_fn_with_state(
+            state.clone(),
+            crate::principal::enforce_staff_factor,
+        ))
         .layer(axum::extract::DefaultBodyLimit::max(form_limit))
         .route_layer(from_fn(metrics::track))
         .fallback(|| async { AppError::NotFound })

@@ -194,9 +194,9 @@ pub(crate) async fn proceed(
         };
         return Ok((StatusCode::FORBIDDEN, Html(render(&page)?)).into_response());
     }
-    let granted = uslugi_store::oidc::consent(&state.db, account_id, &req.client_id).await?;
+    let granted = flow::granted_scopes(&state.db, account_id, &req.client_id).await?;
     if granted.is_some_and(|g| flow::consent_covers(&g, &req.scopes)) {
-        let auth_time = session.signed_in_at().unwrap_or_else(uslugi_store::now_ms);
+        let auth_time = session.signed_in_at().unwrap_or_else(uslugi_core::now_ms);
         let url = flow::issue_code(
             ctx(state),
             &req,
@@ -268,7 +268,7 @@ pub async fn consent(
         );
         return back_to_service(&state, &req.client_name, url);
     }
-    let auth_time = session.signed_in_at().unwrap_or_else(uslugi_store::now_ms);
+    let auth_time = session.signed_in_at().unwrap_or_else(uslugi_core::now_ms);
     let level = uslugi_core::accounts::load(&state.db, &state.keys, account_id)
         .await
         .map_err(AppError::internal)?

@@ -6,7 +6,6 @@ use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use uslugi_store::{db, jobs, outbox};
 
 use crate::AppState;
 
@@ -22,8 +21,10 @@ pub async fn healthz() -> Response {
 
 /// `GET /readyz` — anyone: the database answers and the schema is current.
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    let database = db::ping(&state.db).await.is_ok();
-    let migrations = database && matches!(db::migrations_current(&state.db).await, Ok(true));
+    let uslugi_core::ops::Readiness {
+        database,
+        migrations,
+    } = uslugi_core::ops::readiness(&state.db).await;
     let ready = database && migrations;
     let status = if ready {
         StatusCode::OK
@@ -58,16 +59,17 @@ pub async fn metrics(State(state): State<AppState>, headers: axum::http::HeaderM
     }
     // Gauges read at scrape time, so they are right on every node without bookkeeping.
     pool_gauges(&state);
-    for (name, st) in [
-        ("pending", outbox::state::PENDING),
-        ("dead", outbox::state::DEAD),
+    let depths = uslugi_core::ops::queue_depths(&state.db).await;
+    for (name, n) in [
+        ("pending", depths.outbox_pending),
+        ("dead", depths.outbox_dead),
     ] {
-        if let Ok(n) = outbox::count_in_state(&state.db, st).await {
+        if let Some(n) = n {
             metrics::gauge!("uslugi_outbox_messages", "state" => name).set(n as f64);
         }
     }
-    for (name, st) in [("queued", jobs::state::QUEUED), ("dead", jobs::state::DEAD)] {
-        if let Ok(n) = jobs::count_in_state(&state.db, st).await {
+    for (name, n) in [("queued", depths.jobs_queued), ("dead", depths.jobs_dead)] {
+        if let Some(n) = n {
             metrics::gauge!("uslugi_jobs", "state" => name).set(n as f64);
         }
     }
@@ -80,16 +82,7 @@ pub async fn metrics(State(state): State<AppState>, headers: axum::http::HeaderM
 }
 
 fn pool_gauges(state: &AppState) {
-    let (size, idle) = match uslugi_store::db::backend_of(&state.db) {
-        uslugi_store::Backend::Sqlite => {
-            let p = state.db.get_sqlite_connection_pool();
-            (p.size(), p.num_idle())
-        }
-        uslugi_store::Backend::Postgres => {
-            let p = state.db.get_postgres_connection_pool();
-            (p.size(), p.num_idle())
-        }
-    };
+    let (size, idle) = uslugi_core::ops::pool(&state.db);
     metrics::gauge!("uslugi_db_pool_connections", "state" => "open").set(f64::from(size));
     metrics::gauge!("uslugi_db_pool_connections", "state" => "idle").set(idle as f64);
 }

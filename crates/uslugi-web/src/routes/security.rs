@@ -9,7 +9,7 @@ use axum::{
 };
 use serde::Deserialize;
 use uslugi_core::security::{self, ChangePasswordError};
-use uslugi_store::sessions;
+use uslugi_core::sessions;
 
 use crate::{
     AppError, AppState,
@@ -160,7 +160,7 @@ pub async fn end_one(
         return Ok(Redirect::to("/login").into_response());
     };
     let Form(form) = form.map_err(|e| AppError::BadRequest(e.body_text()))?;
-    if sessions::delete_of_account(&state.db, account_id, &form.id).await? {
+    if sessions::end_one(&state.db, account_id, &form.id).await? {
         session.insert(&state, "flash", &"Сеанс завершён");
     }
     Ok(Redirect::to("/security").into_response())
@@ -175,7 +175,7 @@ pub async fn end_others(
         return Ok(Redirect::to("/login").into_response());
     };
     let keep = session.current_hash().unwrap_or_default();
-    let n = sessions::delete_for_account_except(&state.db, account_id, &keep).await?;
+    let n = sessions::end_others(&state.db, account_id, &keep).await?;
     session.insert(
         &state,
         "flash",
@@ -295,7 +295,7 @@ pub async fn password_post(
                 session.insert(
                     &state,
                     crate::routes::factors::AUTH_AT,
-                    &uslugi_store::now_ms(),
+                    &uslugi_core::now_ms(),
                 );
                 session.insert(
                     &state,

@@ -16,7 +16,7 @@ use uslugi_core::{
     login::Client,
     security::{self, ReauthError},
 };
-use uslugi_store::{factors::kind, now_ms};
+use uslugi_core::{factors::kind, now_ms};
 use uuid::Uuid;
 
 use crate::{

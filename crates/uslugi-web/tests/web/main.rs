@@ -19,5 +19,6 @@ mod recovery_factors;
 mod registration;
 mod security;
 mod shell;
+mod staff;
 mod takeover;
 mod uploads;
