@@ -20,6 +20,7 @@ use uslugi_core::{
 use crate::{
     AppError, AppState,
     layout::{self, Layout, render},
+    principal::Citizen,
     routes::{
         cabinet::signed_in_layout,
         factors::{BANK_LINK, BANK_SIGN_IN, after_password},
@@ -197,10 +198,12 @@ struct LinksPage {
 }
 
 /// `GET /security/banks` — the signed-in person.
-pub async fn links(State(state): State<AppState>, session: Session) -> Result<Response, AppError> {
-    let Some(account_id) = session.account_id() else {
-        return Ok(Redirect::to("/login").into_response());
-    };
+pub async fn links(
+    State(state): State<AppState>,
+    session: Session,
+    citizen: Citizen,
+) -> Result<Response, AppError> {
+    let account_id = citizen.account_id;
     let links = banks::links(ctx(&state), account_id)
         .await
         .map_err(AppError::internal)?
@@ -233,12 +236,11 @@ pub struct UnlinkForm {
 pub async fn unlink(
     State(state): State<AppState>,
     session: Session,
+    citizen: Citizen,
     form: Result<Form<UnlinkForm>, FormRejection>,
 ) -> Result<Response, AppError> {
     let Form(form) = form.map_err(|e| AppError::BadRequest(e.body_text()))?;
-    let Some(account_id) = session.account_id() else {
-        return Ok(Redirect::to("/login").into_response());
-    };
+    let account_id = citizen.account_id;
     if let Ok(id) = form.id.parse()
         && banks::unlink(ctx(&state), account_id, id)
             .await

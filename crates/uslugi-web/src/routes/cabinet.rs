@@ -11,6 +11,7 @@ use uslugi_domain::AccountLevel;
 use crate::{
     AppError, AppState,
     layout::{Layout, render},
+    principal::Citizen,
     session::Session,
 };
 
@@ -37,10 +38,12 @@ pub fn signed_in_layout(state: &AppState, session: &Session, title: &str) -> Lay
 }
 
 /// `GET /cabinet` — the signed-in person.
-pub async fn get(State(state): State<AppState>, session: Session) -> Result<Response, AppError> {
-    let Some(account_id) = session.account_id() else {
-        return Ok(Redirect::to("/login").into_response());
-    };
+pub async fn get(
+    State(state): State<AppState>,
+    session: Session,
+    citizen: Citizen,
+) -> Result<Response, AppError> {
+    let account_id = citizen.account_id;
     let Some(account) = accounts::load(&state.db, &state.keys, account_id)
         .await
         .map_err(AppError::internal)?

@@ -21,6 +21,7 @@ use crate::{
     AppError, AppState,
     forms::{FieldErrors, code_error},
     layout::{Layout, render},
+    principal::Citizen,
     routes::{
         cabinet::signed_in_layout,
         registration::{client_ip, ctx},
@@ -59,10 +60,12 @@ struct ContactsPage {
 }
 
 /// `GET /profile/contacts` — the signed-in person.
-pub async fn list(State(state): State<AppState>, session: Session) -> Result<Response, AppError> {
-    let Some(account_id) = session.account_id() else {
-        return Ok(Redirect::to("/login").into_response());
-    };
+pub async fn list(
+    State(state): State<AppState>,
+    session: Session,
+    citizen: Citizen,
+) -> Result<Response, AppError> {
+    let account_id = citizen.account_id;
     let account = accounts::load(&state.db, &state.keys, account_id)
         .await
         .map_err(AppError::internal)?
@@ -304,10 +307,9 @@ async fn confirm_page(
 pub async fn confirm_get(
     State(state): State<AppState>,
     session: Session,
+    citizen: Citizen,
 ) -> Result<Response, AppError> {
-    let Some(account_id) = session.account_id() else {
-        return Ok(Redirect::to("/login").into_response());
-    };
+    let account_id = citizen.account_id;
     confirm_page(&state, &session, account_id, FieldErrors::default()).await
 }
 
@@ -322,11 +324,10 @@ pub struct CodeForm {
 pub async fn confirm_post(
     State(state): State<AppState>,
     session: Session,
+    citizen: Citizen,
     form: Result<Form<CodeForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let Some(account_id) = session.account_id() else {
-        return Ok(Redirect::to("/login").into_response());
-    };
+    let account_id = citizen.account_id;
     let Form(form) = form.map_err(|e| AppError::BadRequest(e.body_text()))?;
     let Some(id) = session.get::<Uuid>(SESSION_KEY) else {
         return Ok(Redirect::to("/profile/contacts").into_response());
@@ -379,11 +380,10 @@ pub async fn confirm_post(
 pub async fn cancel_own(
     State(state): State<AppState>,
     session: Session,
+    citizen: Citizen,
     Path(id): Path<Uuid>,
 ) -> Result<Response, AppError> {
-    let Some(account_id) = session.account_id() else {
-        return Ok(Redirect::to("/login").into_response());
-    };
+    let account_id = citizen.account_id;
     if contacts::cancel_own(ctx(&state), account_id, id)
         .await
         .map_err(AppError::internal)?

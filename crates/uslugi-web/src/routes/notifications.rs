@@ -13,6 +13,7 @@ use crate::{
     AppError, AppState,
     forms::FieldErrors,
     layout::{Layout, render},
+    principal::Citizen,
     routes::cabinet::signed_in_layout,
     session::Session,
 };
@@ -40,10 +41,12 @@ struct ListPage {
 }
 
 /// `GET /notifications` — the signed-in person: the newest 50, marked read by being shown.
-pub async fn list(State(state): State<AppState>, session: Session) -> Result<Response, AppError> {
-    let Some(account_id) = session.account_id() else {
-        return Ok(Redirect::to("/login").into_response());
-    };
+pub async fn list(
+    State(state): State<AppState>,
+    session: Session,
+    citizen: Citizen,
+) -> Result<Response, AppError> {
+    let account_id = citizen.account_id;
     let items = alerts::list_and_mark_read(&state.db, &state.keys, account_id).await?;
     let page = ListPage {
         layout: signed_in_layout(&state, &session, "Уведомления"),
@@ -92,10 +95,9 @@ fn alerts_page(
 pub async fn settings_get(
     State(state): State<AppState>,
     session: Session,
+    citizen: Citizen,
 ) -> Result<Response, AppError> {
-    let Some(account_id) = session.account_id() else {
-        return Ok(Redirect::to("/login").into_response());
-    };
+    let account_id = citizen.account_id;
     let prefs = alerts::prefs(&state.db, account_id).await?;
     alerts_page(&state, &session, prefs, FieldErrors::default())
 }
@@ -114,11 +116,10 @@ pub struct PrefsForm {
 pub async fn settings_post(
     State(state): State<AppState>,
     session: Session,
+    citizen: Citizen,
     form: Result<Form<PrefsForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let Some(account_id) = session.account_id() else {
-        return Ok(Redirect::to("/login").into_response());
-    };
+    let account_id = citizen.account_id;
     let Form(form) = form.map_err(|e| AppError::BadRequest(e.body_text()))?;
     let prefs = Prefs {
         new_device_sms: form.new_device_sms == "yes",

@@ -127,6 +127,7 @@ pub async fn authorize(
         Err(AuthorizeError::Store(e)) => return Err(e.into()),
     };
     session.insert(&state, REQUEST, &req);
+    // Not signed in: the request waits in the session while the person signs in.
     if session.account_id().is_none() {
         return Ok(Redirect::to("/login").into_response());
     }

@@ -15,6 +15,7 @@ use crate::{
     AppError, AppState,
     forms::FieldErrors,
     layout::{Layout, render},
+    principal::Citizen,
     routes::cabinet::signed_in_layout,
     session::Session,
 };
@@ -80,11 +81,10 @@ pub struct HistoryQuery {
 pub async fn get(
     State(state): State<AppState>,
     session: Session,
+    citizen: Citizen,
     Query(q): Query<HistoryQuery>,
 ) -> Result<Response, AppError> {
-    let Some(account_id) = session.account_id() else {
-        return Ok(Redirect::to("/login").into_response());
-    };
+    let account_id = citizen.account_id;
     // A page number that is not a number is read as the first page, not an error.
     let page = q.page.trim().parse::<u64>().unwrap_or(1).clamp(1, 100_000);
     let current = session.current_hash();
@@ -154,11 +154,10 @@ pub struct EndForm {
 pub async fn end_one(
     State(state): State<AppState>,
     session: Session,
+    citizen: Citizen,
     form: Result<Form<EndForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let Some(account_id) = session.account_id() else {
-        return Ok(Redirect::to("/login").into_response());
-    };
+    let account_id = citizen.account_id;
     let Form(form) = form.map_err(|e| AppError::BadRequest(e.body_text()))?;
     if sessions::end_one(&state.db, account_id, &form.id).await? {
         session.insert(&state, "flash", &"Сеанс завершён");
@@ -170,10 +169,9 @@ pub async fn end_one(
 pub async fn end_others(
     State(state): State<AppState>,
     session: Session,
+    citizen: Citizen,
 ) -> Result<Response, AppError> {
-    let Some(account_id) = session.account_id() else {
-        return Ok(Redirect::to("/login").into_response());
-    };
+    let account_id = citizen.account_id;
     let keep = session.current_hash().unwrap_or_default();
     let n = sessions::end_others(&state.db, account_id, &keep).await?;
     session.insert(
@@ -227,10 +225,8 @@ fn password_page(
 pub async fn password_get(
     State(state): State<AppState>,
     session: Session,
+    _signed_in: Citizen,
 ) -> Result<Response, AppError> {
-    if session.account_id().is_none() {
-        return Ok(Redirect::to("/login").into_response());
-    }
     password_page(&state, &session, FieldErrors::default(), true)
 }
 
@@ -250,13 +246,12 @@ pub struct PasswordForm {
 pub async fn password_post(
     State(state): State<AppState>,
     session: Session,
+    citizen: Citizen,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     form: Result<Form<PasswordForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let Some(account_id) = session.account_id() else {
-        return Ok(Redirect::to("/login").into_response());
-    };
+    let account_id = citizen.account_id;
     let Form(form) = form.map_err(|e| AppError::BadRequest(e.body_text()))?;
     let mut errors = FieldErrors::default();
     if form.current_password.is_empty() {

@@ -13,6 +13,7 @@ use uslugi_core::oidc::apps;
 use crate::{
     AppError, AppState,
     layout::{self, Layout, render},
+    principal::Citizen,
     routes::{cabinet::signed_in_layout, oauth::scope_label, registration::ctx},
     session::Session,
 };
@@ -35,10 +36,12 @@ struct AppsPage {
 }
 
 /// `GET /security/apps` — the signed-in person.
-pub async fn get(State(state): State<AppState>, session: Session) -> Result<Response, AppError> {
-    let Some(account_id) = session.account_id() else {
-        return Ok(Redirect::to("/login").into_response());
-    };
+pub async fn get(
+    State(state): State<AppState>,
+    session: Session,
+    citizen: Citizen,
+) -> Result<Response, AppError> {
+    let account_id = citizen.account_id;
     let apps = apps::list(ctx(&state), account_id)
         .await?
         .into_iter()
@@ -76,12 +79,11 @@ pub struct WithdrawForm {
 pub async fn withdraw(
     State(state): State<AppState>,
     session: Session,
+    citizen: Citizen,
     form: Result<Form<WithdrawForm>, FormRejection>,
 ) -> Result<Response, AppError> {
     let Form(form) = form.map_err(|e| AppError::BadRequest(e.body_text()))?;
-    let Some(account_id) = session.account_id() else {
-        return Ok(Redirect::to("/login").into_response());
-    };
+    let account_id = citizen.account_id;
     if apps::withdraw(ctx(&state), account_id, &form.client_id).await? {
         session.insert(&state, "flash", &"Разрешение отозвано");
     }

@@ -23,6 +23,7 @@ use crate::{
     AppError, AppState,
     forms::FieldErrors,
     layout::{Layout, render},
+    principal::Citizen,
     routes::{
         cabinet::signed_in_layout,
         factors::{AUTH_AT, FACTOR_AT, user_agent},
@@ -131,11 +132,9 @@ pub struct NextQuery {
 pub async fn confirm_get(
     State(state): State<AppState>,
     session: Session,
+    _signed_in: Citizen,
     Query(q): Query<NextQuery>,
 ) -> Result<Response, AppError> {
-    if session.account_id().is_none() {
-        return Ok(Redirect::to("/login").into_response());
-    }
     let page = ConfirmPage {
         layout: signed_in_layout(&state, &session, "Подтверждение паролем"),
         csrf_token: session.csrf_token(&state),
@@ -157,13 +156,12 @@ pub struct ConfirmForm {
 pub async fn confirm_post(
     State(state): State<AppState>,
     session: Session,
+    citizen: Citizen,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     form: Result<Form<ConfirmForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let Some(account_id) = session.account_id() else {
-        return Ok(Redirect::to("/login").into_response());
-    };
+    let account_id = citizen.account_id;
     let Form(form) = form.map_err(|e| AppError::BadRequest(e.body_text()))?;
     let next = safe_next(&form.next).to_owned();
     let mut errors = FieldErrors::default();
@@ -273,10 +271,12 @@ async fn factors_page(
 }
 
 /// `GET /security/factors` — the signed-in person.
-pub async fn list(State(state): State<AppState>, session: Session) -> Result<Response, AppError> {
-    let Some(account_id) = session.account_id() else {
-        return Ok(Redirect::to("/login").into_response());
-    };
+pub async fn list(
+    State(state): State<AppState>,
+    session: Session,
+    citizen: Citizen,
+) -> Result<Response, AppError> {
+    let account_id = citizen.account_id;
     factors_page(&state, &session, account_id, None).await
 }
 
@@ -529,10 +529,8 @@ struct DeactivatePage {
 pub async fn deactivate_get(
     State(state): State<AppState>,
     session: Session,
+    _signed_in: Citizen,
 ) -> Result<Response, AppError> {
-    if session.account_id().is_none() {
-        return Ok(Redirect::to("/login").into_response());
-    }
     let page = DeactivatePage {
         layout: signed_in_layout(&state, &session, "Отключение учётной записи"),
         csrf_token: session.csrf_token(&state),
@@ -561,13 +559,12 @@ struct DeactivatedPage {
 pub async fn deactivate_post(
     State(state): State<AppState>,
     session: Session,
+    citizen: Citizen,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     form: Result<Form<DeactivateForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let Some(account_id) = session.account_id() else {
-        return Ok(Redirect::to("/login").into_response());
-    };
+    let account_id = citizen.account_id;
     let Form(form) = form.map_err(|e| AppError::BadRequest(e.body_text()))?;
     let mut errors = FieldErrors::default();
     if form.password.is_empty() {
@@ -746,10 +743,8 @@ pub async fn passkey_post(
 pub async fn codes_once(
     State(state): State<AppState>,
     session: Session,
+    _signed_in: Citizen,
 ) -> Result<Response, AppError> {
-    if session.account_id().is_none() {
-        return Ok(Redirect::to("/login").into_response());
-    }
     let Some(codes) = session
         .get::<String>(CODES_ONCE)
         .and_then(|c| state.keys.cipher().decrypt(CODES_PURPOSE, &c).ok())
