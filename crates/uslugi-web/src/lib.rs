@@ -8,6 +8,7 @@ pub mod device;
 pub mod error;
 pub mod forms;
 pub mod layout;
+pub mod messages;
 pub mod metrics;
 pub mod middleware;
 pub mod principal;

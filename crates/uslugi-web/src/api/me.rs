@@ -198,10 +198,7 @@ pub async fn contact_start(
                 Problem::field(field, "Этот контакт уже указан в вашей учётной записи")
             }
             ContactError::Flow(RegistrationError::TooManyCodes { retry_after_secs }) => {
-                Problem::too_many(
-                    retry_after_secs,
-                    "Слишком много запросов кода. Попробуйте через час",
-                )
+                Problem::too_many(retry_after_secs, crate::messages::TOO_MANY_CODES)
             }
             other => Problem::internal(other),
         })?;

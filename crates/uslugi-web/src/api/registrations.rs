@@ -11,7 +11,6 @@ use uslugi_core::{
     accounts::Contact,
     registration::{self, CompleteRegistration, RegistrationError},
 };
-use uslugi_domain::format_count;
 use uuid::Uuid;
 
 use super::{Problem, bad_json};
@@ -24,22 +23,12 @@ use crate::{
 
 fn flow_problem(e: RegistrationError, field: &str) -> Problem {
     match e {
-        RegistrationError::TooManyCodes { retry_after_secs } => Problem::too_many(
-            retry_after_secs,
-            "Слишком много запросов кода. Попробуйте через час",
-        ),
-        RegistrationError::ResendTooEarly { wait_secs } => Problem::too_many(
-            wait_secs,
-            format!(
-                "Новый код можно получить через {}",
-                format_count(
-                    u64::try_from(wait_secs).unwrap_or(0),
-                    "секунду",
-                    "секунды",
-                    "секунд"
-                )
-            ),
-        ),
+        RegistrationError::TooManyCodes { retry_after_secs } => {
+            Problem::too_many(retry_after_secs, crate::messages::TOO_MANY_CODES)
+        }
+        RegistrationError::ResendTooEarly { wait_secs } => {
+            Problem::too_many(wait_secs, crate::messages::new_code_in(wait_secs))
+        }
         RegistrationError::NotFound => {
             Problem::new(StatusCode::NOT_FOUND, "Регистрация не найдена")
         }

@@ -249,7 +249,7 @@ pub async fn edit_post(
                     },
                 ),
                 Err(ContactError::Flow(RegistrationError::TooManyCodes { .. })) => {
-                    errors.add("value", "Слишком много запросов кода. Попробуйте через час")
+                    errors.add("value", crate::messages::TOO_MANY_CODES)
                 }
                 Err(e) => return Err(AppError::internal(e)),
             }

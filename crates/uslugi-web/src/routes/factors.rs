@@ -400,18 +400,7 @@ pub async fn post(
             .map(|at| at + state.config.auth.resend_after_secs * 1000 - now_ms())
             .unwrap_or(0);
         if wait > 0 {
-            errors.add(
-                "code",
-                format!(
-                    "Новый код можно получить через {}",
-                    uslugi_domain::format_count(
-                        u64::try_from(wait / 1000 + 1).unwrap_or(1),
-                        "секунду",
-                        "секунды",
-                        "секунд"
-                    )
-                ),
-            );
+            errors.add("code", crate::messages::new_code_in(wait / 1000 + 1));
             return page(&state, &session, &p, "sms", errors).await;
         }
         match factors::send_sms_code(ctx(&state), p.account_id, &ip).await {

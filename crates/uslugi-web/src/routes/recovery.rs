@@ -92,7 +92,7 @@ pub async fn start_post(
                 return Ok(Redirect::to("/recover/confirm").into_response());
             }
             Err(RegistrationError::TooManyCodes { retry_after_secs }) => {
-                errors.add("login", "Слишком много запросов кода. Попробуйте через час");
+                errors.add("login", crate::messages::TOO_MANY_CODES);
                 let page = StartPage {
                     layout: Layout::new(&state, "Восстановление доступа").with_errors(true),
                     csrf_token: session.csrf_token(&state),

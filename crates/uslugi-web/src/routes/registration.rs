@@ -364,20 +364,11 @@ pub async fn resend_post(
             );
             return Ok(Redirect::to("/register/confirm").into_response());
         }
-        Err(RegistrationError::ResendTooEarly { wait_secs }) => errors.add(
-            "code",
-            format!(
-                "Новый код можно получить через {}",
-                uslugi_domain::format_count(
-                    u64::try_from(wait_secs).unwrap_or(0),
-                    "секунду",
-                    "секунды",
-                    "секунд"
-                )
-            ),
-        ),
+        Err(RegistrationError::ResendTooEarly { wait_secs }) => {
+            errors.add("code", crate::messages::new_code_in(wait_secs))
+        }
         Err(RegistrationError::TooManyCodes { .. }) => {
-            errors.add("code", "Слишком много запросов кода. Попробуйте через час")
+            errors.add("code", crate::messages::TOO_MANY_CODES)
         }
         Err(RegistrationError::NotFound | RegistrationError::AlreadyCompleted) => {
             session.remove(SESSION_KEY);
