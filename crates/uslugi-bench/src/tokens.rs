@@ -215,12 +215,11 @@ pub async fn run(n: usize, concurrency: usize, alg: &str) {
     let addr: SocketAddr = ([127, 0, 0, 1], port).into();
     let config = Config::development(addr, url.clone());
     let passwords = uslugi_core::passwords::Passwords::new(&config.auth).expect("passwords");
-    let ctx = uslugi_core::registration::Ctx {
+    let ctx = uslugi_core::Ctx {
         db: &db,
         keys: &keys,
         config: &config,
         passwords: &passwords,
-        tokens: &uslugi_core::oidc::batch::TokenWriter::new(db.clone()),
     };
     let registered = clients::register(
         &db,

@@ -27,8 +27,8 @@ use uuid::Uuid;
 use crate::{
     accounts::{Contact, StoredName, encrypt_contact, encrypt_name},
     config::BankConfig,
+    kernel::{Ctx, client_key},
     login::Client,
-    registration::{Ctx, client_key},
 };
 
 /// Why a bank sign-in failed.

@@ -12,6 +12,7 @@ pub mod deactivation;
 pub mod delivery;
 pub mod esia;
 pub mod factors;
+pub mod kernel;
 pub mod login;
 pub mod lost_factor;
 pub mod oidc;
@@ -31,6 +32,7 @@ pub mod worker;
 
 pub use config::{Config, Mode};
 pub use crypto::{BlindIndex, CryptoError, DataCipher, Keys};
+pub use kernel::Ctx;
 // The kernel every layer above shares: the database handle and its error, and the clock. The
 // web layer reaches the store only through this crate.
 pub use uslugi_store::{Db, StoreError, now_ms};

@@ -15,8 +15,8 @@ use uuid::Uuid;
 use crate::{
     Keys,
     accounts::{self, blind},
+    kernel::{Ctx, client_key},
     passwords::{PasswordHashError, Passwords},
-    registration::{Ctx, client_key},
 };
 
 /// The counting window of the throttles.

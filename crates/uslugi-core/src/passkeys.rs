@@ -22,8 +22,8 @@ use webauthn_rs::prelude::{
 use crate::{
     Config,
     factors::{self, FactorError},
+    kernel::{Ctx, client_key},
     login::Client,
-    registration::{Ctx, client_key},
 };
 
 /// Cipher purpose of stored passkeys.

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 use uslugi_domain::{AccountLevel, PasswordContext, PasswordError, PasswordPolicy};
 use uslugi_store::{
-    Db, StoreError,
+    StoreError,
     accounts::{self as store_accounts, ContactWriteError},
     now_ms,
     verifications::{self as store, NewVerification, VerificationRow},
@@ -21,9 +21,9 @@ use uuid::Uuid;
 
 use crate::{
     Config, CryptoError, Keys,
-    accounts::{Contact, StoredName, blind, encrypt_contact, encrypt_name},
+    accounts::{Contact, StoredName, encrypt_contact, encrypt_name},
     delivery::{self, Channel, EnqueueError, Message},
-    passwords::{PasswordHashError, Passwords},
+    passwords::PasswordHashError,
 };
 
 /// The purpose name of registration verifications.
@@ -31,20 +31,7 @@ pub const PURPOSE: &str = "register";
 const DATA_PURPOSE: &str = "verifications.data";
 const TARGET_PURPOSE: &str = "verifications.target";
 
-/// What a use case needs from the application.
-#[derive(Debug, Clone, Copy)]
-pub struct Ctx<'a> {
-    /// Database.
-    pub db: &'a Db,
-    /// Keys.
-    pub keys: &'a Keys,
-    /// Configuration.
-    pub config: &'a Config,
-    /// Password hasher.
-    pub passwords: &'a Passwords,
-    /// The single writer of token exchanges (group commit).
-    pub tokens: &'a crate::oidc::batch::TokenWriter,
-}
+pub use crate::kernel::{Ctx, client_key};
 
 /// Errors a person can act on, and internal ones.
 #[derive(Debug, thiserror::Error)]
@@ -176,11 +163,6 @@ pub(crate) fn new_link_token() -> Result<String, CryptoError> {
     let mut b = [0u8; 32];
     getrandom::fill(&mut b).map_err(|e| CryptoError::Invalid(e.to_string()))?;
     Ok(crate::crypto::hex(&b))
-}
-
-/// The client key for rate limits (an IP address, hashed so it is not stored).
-pub fn client_key(keys: &Keys, client_ip: &str) -> String {
-    keys.blind_index().compute(blind::CLIENT, client_ip)
 }
 
 /// Records a send and checks the hourly limits, counting the send just recorded, inside the

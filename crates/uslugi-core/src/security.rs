@@ -203,7 +203,7 @@ pub enum ChangePasswordError {
 /// (the owner chooses: a password change after a suspected compromise should end everything).
 #[allow(clippy::too_many_arguments)]
 pub async fn change_password(
-    ctx: crate::registration::Ctx<'_>,
+    ctx: crate::Ctx<'_>,
     account_id: Uuid,
     keep_session: &str,
     current: &str,
@@ -272,7 +272,7 @@ pub async fn change_password(
 /// Remembers the device a person signed in from (by the blind index of its device cookie) and,
 /// when the account knew other devices but not this one, tells the owner and writes the journal.
 pub async fn note_device(
-    ctx: crate::registration::Ctx<'_>,
+    ctx: crate::Ctx<'_>,
     account_id: Uuid,
     device_token: &str,
     description: &str,
@@ -370,7 +370,7 @@ pub enum ReauthError {
 /// Wrong passwords are counted and throttled like sign-ins, so a stolen session cannot be used to
 /// guess the password.
 pub async fn reauthenticate(
-    ctx: crate::registration::Ctx<'_>,
+    ctx: crate::Ctx<'_>,
     account_id: Uuid,
     password: &str,
     client: &crate::login::Client<'_>,
@@ -381,7 +381,7 @@ pub async fn reauthenticate(
         .keys
         .blind_index()
         .compute("reauth", &account_id.to_string());
-    let client_blind = crate::registration::client_key(ctx.keys, client.ip);
+    let client_blind = crate::kernel::client_key(ctx.keys, client.ip);
     let row = store_accounts::find_account(ctx.db, account_id)
         .await
         .map_err(|e| internal(&e))?
@@ -425,7 +425,7 @@ pub async fn reauthenticate(
 /// the passport): it replaces the password, ends every session, and must be changed at the
 /// first sign-in. Returns the password to hand over.
 pub async fn issue_temporary_password(
-    ctx: crate::registration::Ctx<'_>,
+    ctx: crate::Ctx<'_>,
     account_id: Uuid,
 ) -> Result<String, ChangePasswordError> {
     let internal = |e: &dyn std::fmt::Display| ChangePasswordError::Internal(e.to_string());

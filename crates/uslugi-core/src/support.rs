@@ -12,7 +12,7 @@ use uslugi_store::{now_ms, verifications as store};
 use crate::{
     accounts::Contact,
     delivery::{self, Channel, EnqueueError, Message},
-    registration::{Ctx, client_key},
+    kernel::{Ctx, client_key},
 };
 
 /// A question, parsed.

@@ -20,7 +20,10 @@ use uuid::Uuid;
 
 use crate::{
     Keys,
-    oidc::flow::{self, AccessFormat, AuthorizeRequest, TokenError},
+    oidc::{
+        flow::{self, AuthorizeRequest, TokenError, internal, narrowed, random},
+        format::{Prepared, Presented, TokenFormat},
+    },
     registration::Ctx,
 };
 
@@ -64,6 +67,92 @@ pub async fn assign_oid(
     Err(uslugi_store::StoreError::Corrupt(
         "no free ESIA oid after 64 tries".into(),
     ))
+}
+
+/// ESIA's tokens, plugged into the OpenID Connect flow: the access token is a JWT naming the
+/// person's oid (`urn:esia:sbj_id`), and the ID token carries `urn:esia:sbj`. The code or refresh
+/// token is read first to learn whose it is; it is still used up (or found used) in the batch.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EsiaFormat;
+
+impl TokenFormat for EsiaFormat {
+    fn prepare<'a>(
+        &'a self,
+        ctx: Ctx<'a>,
+        client_id: &'a str,
+        presented: Presented<'a>,
+        scope: Option<&'a str>,
+        now: i64,
+    ) -> crate::BoxFuture<'a, Result<Prepared, TokenError>> {
+        Box::pin(async move {
+            let other_client =
+                || TokenError::InvalidGrant("the grant was issued to another client".into());
+            let (account_id, scopes, level) = match presented {
+                Presented::Code(hash) => {
+                    let row = store::find_code(ctx.db, hash)
+                        .await
+                        .map_err(internal)?
+                        .ok_or_else(|| TokenError::InvalidGrant("unknown code".into()))?;
+                    // Another client's code says nothing about its person here.
+                    if row.client_id != client_id {
+                        return Err(other_client());
+                    }
+                    (row.account_id, row.scopes, Some(row.level))
+                }
+                Presented::Refresh(hash) => {
+                    let row = store::find_token(ctx.db, hash, "refresh")
+                        .await
+                        .map_err(internal)?
+                        .ok_or_else(|| TokenError::InvalidGrant("unknown refresh token".into()))?;
+                    if row.client_id != client_id {
+                        return Err(other_client());
+                    }
+                    let account_id = row.account_id.ok_or_else(|| {
+                        TokenError::InvalidGrant("the token belongs to no person".into())
+                    })?;
+                    (account_id, narrowed(&row.scopes, scope)?, None)
+                }
+            };
+            // Allocated at the first ESIA exchange, then the same for good.
+            let oid = assign_oid(ctx.db, ctx.keys, account_id)
+                .await
+                .map_err(internal)?;
+            let key =
+                crate::oidc::keys::signing_key(ctx.db, ctx.keys, jsonwebtoken::Algorithm::RS256)
+                    .await
+                    .map_err(internal)?;
+            let iat = now / 1000;
+            let access_token = key
+                .sign(&json!({
+                    "iss": issuer(ctx.config),
+                    "urn:esia:sbj_id": oid,
+                    "urn:esia:sid": random(16).map_err(internal)?,
+                    "client_id": client_id,
+                    "scope": scopes,
+                    "iat": iat,
+                    "nbf": iat,
+                    "exp": iat + crate::oidc::TOKEN_TTL_SECS,
+                }))
+                .map_err(internal)?;
+            let mut id_token_claims = serde_json::Map::new();
+            if let Some(level) = level {
+                id_token_claims.insert("iss".into(), json!(issuer(ctx.config)));
+                // ESIA clients read the person's oid here (`urn:esia:sbj` → `urn:esia:sbj:oid`).
+                id_token_claims.insert(
+                    "urn:esia:sbj".into(),
+                    json!({
+                        "urn:esia:sbj:typ": "P",
+                        "urn:esia:sbj:oid": oid,
+                        "urn:esia:sbj:is_tru": level == "confirmed",
+                    }),
+                );
+            }
+            Ok(Prepared {
+                access_token,
+                id_token_claims,
+            })
+        })
+    }
 }
 
 /// The oid of an account that has one (read on the person API and at the token exchange).
@@ -264,7 +353,7 @@ async fn check_signed(
     // still holds its core until the check ends.
     // Before that bound, a limit per address held in the database (like failed sign-ins): one
     // address sending forged signatures is refused before it costs any core time.
-    let client_blind = crate::registration::client_key(ctx.keys, client_ip);
+    let client_blind = crate::kernel::client_key(ctx.keys, client_ip);
     let identifier = ctx.keys.blind_index().compute("esia-signature", &client_id);
     let (_, by_client) = uslugi_store::login_attempts::failures_since(
         ctx.db,
@@ -451,6 +540,7 @@ fn token_error(e: TokenError) -> EsiaError {
 /// token is a JWT with ESIA's claims, as ESIA clients read the person's `oid` from it.
 pub async fn token(
     ctx: Ctx<'_>,
+    tokens: &crate::oidc::batch::TokenWriter,
     form: &HashMap<String, String>,
     version: Version,
     client_ip: &str,
@@ -482,15 +572,16 @@ pub async fn token(
     let tokens = if grant_type == "authorization_code" {
         flow::exchange_for(
             ctx,
+            tokens,
             &checked.client,
             &grant,
             Some(redirect_uri.as_str()),
             get("code_verifier").as_deref(),
-            AccessFormat::Esia,
+            &EsiaFormat,
         )
         .await
     } else {
-        flow::refresh_for(ctx, &checked.client, &grant, None, AccessFormat::Esia).await
+        flow::refresh_for(ctx, tokens, &checked.client, &grant, None, &EsiaFormat).await
     }
     .map_err(token_error)?;
     Ok(json!({

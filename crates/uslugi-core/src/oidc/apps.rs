@@ -4,7 +4,7 @@
 use uslugi_store::{accounts as store_accounts, now_ms, oidc as store};
 use uuid::Uuid;
 
-use crate::registration::Ctx;
+use crate::Ctx;
 
 pub use uslugi_store::oidc::GrantedApp;
 

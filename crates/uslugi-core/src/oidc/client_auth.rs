@@ -16,7 +16,7 @@ use subtle::ConstantTimeEq;
 use uslugi_store::{now_ms, oidc as store};
 
 use super::flow::{TokenError, hash_of, internal};
-use crate::registration::Ctx;
+use crate::Ctx;
 
 /// `client_assertion_type` of `private_key_jwt` (RFC 7523).
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";

@@ -15,7 +15,10 @@ use uslugi_domain::AccountLevel;
 use uslugi_store::{now_ms, oidc as store};
 use uuid::Uuid;
 
-use super::batch::{Claim, Claimed, Issue};
+use super::{
+    batch::{Claim, Claimed, Issue, TokenWriter},
+    format::{Prepared, Presented, TokenFormat},
+};
 use crate::{
     accounts::{self, Contact},
     profile::{self, ProfileState},
@@ -182,7 +185,7 @@ pub fn consent_covers(granted: &str, asked: &[String]) -> bool {
     asked.iter().all(|s| granted.contains(&s.as_str()))
 }
 
-pub(super) fn random(bytes: usize) -> Result<String, crate::CryptoError> {
+pub(crate) fn random(bytes: usize) -> Result<String, crate::CryptoError> {
     let mut b = vec![0u8; bytes];
     getrandom::fill(&mut b).map_err(|e| crate::CryptoError::Invalid(e.to_string()))?;
     Ok(URL_SAFE_NO_PAD.encode(b))
@@ -202,10 +205,6 @@ pub async fn issue_code(
     remember_consent: bool,
 ) -> Result<String, AuthorizeError> {
     let code = random(32).map_err(|e| uslugi_store::StoreError::Corrupt(e.to_string()))?;
-    if req.esia {
-        // Before the transaction: the oid is allocated with its own statements.
-        crate::esia::assign_oid(ctx.db, ctx.keys, account_id).await?;
-    }
     let now = now_ms();
     let txn = ctx
         .db
@@ -318,7 +317,7 @@ impl TokenError {
     }
 }
 
-pub(super) fn internal(e: impl std::fmt::Display) -> TokenError {
+pub(crate) fn internal(e: impl std::fmt::Display) -> TokenError {
     TokenError::Internal(e.to_string())
 }
 
@@ -359,6 +358,7 @@ pub(super) fn subject(ctx: Ctx<'_>, client: &store::ClientRow, account_id: Uuid)
 /// `grant_type=authorization_code`.
 pub async fn exchange_code(
     ctx: Ctx<'_>,
+    tokens: &TokenWriter,
     auth: &ClientAuth,
     code: &str,
     redirect_uri: Option<&str>,
@@ -367,49 +367,14 @@ pub async fn exchange_code(
     let client = authenticate_client(ctx, auth).await?;
     exchange_for(
         ctx,
+        tokens,
         &client,
         code,
         redirect_uri,
         code_verifier,
-        AccessFormat::Opaque,
+        &super::format::Opaque,
     )
     .await
-}
-
-/// The form of access tokens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AccessFormat {
-    /// 256 random bits (OpenID Connect clients).
-    Opaque,
-    /// A signed JWT with ESIA's claims (`urn:esia:sbj_id`, …), which ESIA clients read.
-    Esia,
-}
-
-/// A new access token: 256 random bits, or — given the key, for ESIA clients — a signed JWT
-/// with ESIA's claims (`urn:esia:sbj_id`, …), which those clients read. The store keeps only
-/// its hash either way.
-fn new_access(
-    ctx: Ctx<'_>,
-    esia: Option<(&super::keys::SigningKey, u64)>,
-    client_id: &str,
-    scopes: &str,
-    now: i64,
-) -> Result<String, TokenError> {
-    let Some((key, oid)) = esia else {
-        return random(32).map_err(internal);
-    };
-    let iat = now / 1000;
-    key.sign(&json!({
-        "iss": crate::esia::issuer(ctx.config),
-        "urn:esia:sbj_id": oid,
-        "urn:esia:sid": random(16).map_err(internal)?,
-        "client_id": client_id,
-        "scope": scopes,
-        "iat": iat,
-        "nbf": iat,
-        "exp": iat + super::TOKEN_TTL_SECS,
-    }))
-    .map_err(internal)
 }
 
 /// The checks of a code against the token request: its client, age, redirect URI and PKCE.
@@ -454,45 +419,29 @@ fn check_code(
 /// `grant_type=authorization_code` for an already authenticated client.
 pub async fn exchange_for(
     ctx: Ctx<'_>,
+    tokens: &TokenWriter,
     client: &store::ClientRow,
     code: &str,
     redirect_uri: Option<&str>,
     code_verifier: Option<&str>,
-    format: AccessFormat,
+    format: &dyn TokenFormat,
 ) -> Result<Tokens, TokenError> {
     let now = now_ms();
     let code_hash = hash_of(ctx, "oauth-code", code);
-    // An ESIA access token names the person's oid, so the code is read first to learn whose it
-    // is; it is still used up (or found used) in the batch below.
-    let esia = if format == AccessFormat::Esia {
-        let Some(row) = store::find_code(ctx.db, &code_hash)
-            .await
-            .map_err(internal)?
-        else {
-            return Err(TokenError::InvalidGrant("unknown code".into()));
-        };
-        // Another client's code says nothing about its person here (the batch refuses it too).
-        if row.client_id != client.client_id {
-            return Err(TokenError::InvalidGrant(
-                "the code was issued to another client".into(),
-            ));
-        }
-        let key = super::keys::signing_key(ctx.db, ctx.keys, Algorithm::RS256)
-            .await
-            .map_err(internal)?;
-        let oid = crate::esia::oid_of(ctx.db, row.account_id)
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| internal("an ESIA code without an oid"))?;
-        let access = new_access(ctx, Some((&key, oid)), &client.client_id, &row.scopes, now)?;
-        Some((access, oid))
-    } else {
-        None
-    };
-    let (access, oid) = match esia {
-        Some((access, oid)) => (access, Some(oid)),
-        None => (new_access(ctx, None, &client.client_id, "", now)?, None),
-    };
+    // A format that must know whose code it is reads it here; it is still used up (or found
+    // used) in the batch below.
+    let Prepared {
+        access_token: access,
+        id_token_claims: extra_claims,
+    } = format
+        .prepare(
+            ctx,
+            &client.client_id,
+            Presented::Code(&code_hash),
+            None,
+            now,
+        )
+        .await?;
     let refresh = random(32).map_err(internal)?;
     let hashes = (
         hash_of(ctx, "oauth-token", &access),
@@ -525,10 +474,7 @@ pub async fn exchange_for(
             now,
         ))
     });
-    let claimed = ctx
-        .tokens
-        .claim(Claim::Code(code_hash.clone()), issue)
-        .await?;
+    let claimed = tokens.claim(Claim::Code(code_hash.clone()), issue).await?;
     let Some(Claimed::Code(row)) = claimed else {
         return match store::find_code(ctx.db, &code_hash)
             .await
@@ -573,14 +519,8 @@ pub async fn exchange_for(
     if let Some(n) = &row.nonce {
         claims["nonce"] = json!(n);
     }
-    if format == AccessFormat::Esia {
-        claims["iss"] = json!(crate::esia::issuer(ctx.config));
-        // ESIA clients read the person's oid from here (`urn:esia:sbj` → `urn:esia:sbj:oid`).
-        claims["urn:esia:sbj"] = json!({
-            "urn:esia:sbj:typ": "P",
-            "urn:esia:sbj:oid": oid,
-            "urn:esia:sbj:is_tru": row.level == "confirmed",
-        });
+    for (name, value) in extra_claims {
+        claims[name] = value;
     }
     let id_token = key.sign(&claims).map_err(internal)?;
     Ok(Tokens {
@@ -636,51 +576,44 @@ fn token_rows(
 /// presenting a replaced one again means it leaked, and the whole family is revoked.
 pub async fn refresh(
     ctx: Ctx<'_>,
+    tokens: &TokenWriter,
     auth: &ClientAuth,
     refresh_token: &str,
     scope: Option<&str>,
 ) -> Result<Tokens, TokenError> {
     let client = authenticate_client(ctx, auth).await?;
-    refresh_for(ctx, &client, refresh_token, scope, AccessFormat::Opaque).await
+    refresh_for(
+        ctx,
+        tokens,
+        &client,
+        refresh_token,
+        scope,
+        &super::format::Opaque,
+    )
+    .await
 }
 
 /// `grant_type=refresh_token` for an already authenticated client.
 pub async fn refresh_for(
     ctx: Ctx<'_>,
+    tokens: &TokenWriter,
     client: &store::ClientRow,
     refresh_token: &str,
     scope: Option<&str>,
-    format: AccessFormat,
+    format: &dyn TokenFormat,
 ) -> Result<Tokens, TokenError> {
     let now = now_ms();
     let hash = hash_of(ctx, "oauth-token", refresh_token);
-    // An ESIA access token names the person's oid and the scopes, so the token is read first;
-    // it is still used up (or found used) in the batch below.
-    let access = if format == AccessFormat::Esia {
-        let row = store::find_token(ctx.db, &hash, "refresh")
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| TokenError::InvalidGrant("unknown refresh token".into()))?;
-        if row.client_id != client.client_id {
-            return Err(TokenError::InvalidGrant(
-                "the token was issued to another client".into(),
-            ));
-        }
-        let account_id = row
-            .account_id
-            .ok_or_else(|| TokenError::InvalidGrant("the token belongs to no person".into()))?;
-        let key = super::keys::signing_key(ctx.db, ctx.keys, Algorithm::RS256)
-            .await
-            .map_err(internal)?;
-        let oid = crate::esia::oid_of(ctx.db, account_id)
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| internal("an ESIA token without an oid"))?;
-        let scopes = narrowed(&row.scopes, scope)?;
-        new_access(ctx, Some((&key, oid)), &client.client_id, &scopes, now)?
-    } else {
-        new_access(ctx, None, &client.client_id, "", now)?
-    };
+    let access = format
+        .prepare(
+            ctx,
+            &client.client_id,
+            Presented::Refresh(&hash),
+            scope,
+            now,
+        )
+        .await?
+        .access_token;
     let refresh = random(32).map_err(internal)?;
     let hashes = (
         hash_of(ctx, "oauth-token", &access),
@@ -716,10 +649,7 @@ pub async fn refresh_for(
             now,
         ))
     });
-    let claimed = ctx
-        .tokens
-        .claim(Claim::Refresh(hash.clone()), issue)
-        .await?;
+    let claimed = tokens.claim(Claim::Refresh(hash.clone()), issue).await?;
     let Some(Claimed::Refresh(row)) = claimed else {
         return not_live(ctx, client, &hash, now).await;
     };
@@ -750,7 +680,7 @@ pub async fn refresh_for(
 }
 
 /// The scopes of a refreshed grant: a narrower set may be asked for, never a wider one.
-fn narrowed(had: &str, asked: Option<&str>) -> Result<String, TokenError> {
+pub(crate) fn narrowed(had: &str, asked: Option<&str>) -> Result<String, TokenError> {
     let Some(asked) = asked else {
         return Ok(had.to_owned());
     };

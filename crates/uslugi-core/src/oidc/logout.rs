@@ -9,7 +9,7 @@ use uslugi_store::oidc as store;
 use uuid::Uuid;
 
 use super::flow::{redirect_with, subject};
-use crate::registration::Ctx;
+use crate::Ctx;
 
 /// A checked logout request.
 #[derive(Debug, Clone)]

@@ -9,6 +9,7 @@ pub mod batch;
 pub mod client_auth;
 pub mod clients;
 pub mod flow;
+pub mod format;
 pub mod keys;
 pub mod logout;
 pub mod tokens;

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use uslugi_store::{now_ms, oidc as store};
 
 use super::flow::{ClientAuth, TokenError, Tokens, authenticate_client, hash_of, internal, random};
-use crate::registration::Ctx;
+use crate::Ctx;
 
 /// `grant_type=client_credentials`: an access token for the client itself, no person, no
 /// refresh token. Only confidential clients registered for it.

@@ -98,7 +98,7 @@ async fn te(
     client_ip: &str,
 ) -> Response {
     let form = form.map(|Form(f)| f).unwrap_or_default();
-    let result = esia::token(ctx(state), &form, version, client_ip).await;
+    let result = esia::token(ctx(state), &state.tokens, &form, version, client_ip).await;
     let resp = match result {
         Ok(body) => Json(body).into_response(),
         Err(e) => {

@@ -431,6 +431,7 @@ pub async fn token(
             };
             flow::exchange_code(
                 ctx(&state),
+                &state.tokens,
                 &auth,
                 code,
                 form.get("redirect_uri").map(String::as_str),
@@ -446,6 +447,7 @@ pub async fn token(
             };
             flow::refresh(
                 ctx(&state),
+                &state.tokens,
                 &auth,
                 token,
                 form.get("scope").map(String::as_str),

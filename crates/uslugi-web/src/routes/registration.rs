@@ -68,13 +68,12 @@ pub fn client_ip(state: &AppState, peer: std::net::SocketAddr, headers: &HeaderM
     peer.ip().to_string()
 }
 
-pub(crate) fn ctx(state: &AppState) -> registration::Ctx<'_> {
-    registration::Ctx {
+pub(crate) fn ctx(state: &AppState) -> uslugi_core::Ctx<'_> {
+    uslugi_core::Ctx {
         db: &state.db,
         keys: &state.keys,
         config: &state.config,
         passwords: &state.passwords,
-        tokens: &state.tokens,
     }
 }
 

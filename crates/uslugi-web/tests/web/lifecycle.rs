@@ -143,12 +143,11 @@ async fn a_temporary_password_must_be_changed_at_first_sign_in() {
     let phone = "+79120000903";
     app.register_by_phone("Смирнова", "Анна", phone).await;
     let id = account_of(&app).await.id;
-    let ctx = uslugi_core::registration::Ctx {
+    let ctx = uslugi_core::Ctx {
         db: &app.state.db,
         keys: &app.state.keys,
         config: &app.state.config,
         passwords: &app.state.passwords,
-        tokens: &app.state.tokens,
     };
     let temporary = uslugi_core::security::issue_temporary_password(ctx, id)
         .await

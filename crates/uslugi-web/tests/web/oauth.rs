@@ -898,13 +898,13 @@ async fn exchanges_arriving_together_each_act_once() {
         assert_eq!(r.status(), 303);
         codes.push(query_param(&TestApp::location(&r), "code").unwrap());
     }
-    let ctx = uslugi_core::registration::Ctx {
+    let ctx = uslugi_core::Ctx {
         db: &app.state.db,
         keys: &app.state.keys,
         config: &app.state.config,
         passwords: &app.state.passwords,
-        tokens: &app.state.tokens,
     };
+    let writer = &app.state.tokens;
     let auth = ClientAuth {
         client_id: Some(c.client_id.clone()),
         client_secret: c.client_secret.clone(),
@@ -913,7 +913,7 @@ async fn exchanges_arriving_together_each_act_once() {
     let wrong = "wrong-verifier-wrong-verifier-wrong-verifier-1";
     let exchange = |code: &str, verifier: &'static str| {
         let (auth, code) = (auth.clone(), code.to_owned());
-        async move { exchange_code(ctx, &auth, &code, Some(CB), Some(verifier)).await }
+        async move { exchange_code(ctx, writer, &auth, &code, Some(CB), Some(verifier)).await }
     };
     // The client is read once and cached, so that the requests below do not wait on the database
     // before they reach the writer.
@@ -958,7 +958,7 @@ async fn exchanges_arriving_together_each_act_once() {
     // that revokes the family, the new tokens included.
     let refresh = |token: String| {
         let auth = auth.clone();
-        async move { uslugi_core::oidc::flow::refresh(ctx, &auth, &token, None).await }
+        async move { uslugi_core::oidc::flow::refresh(ctx, writer, &auth, &token, None).await }
     };
     let token = others[0].refresh_token.clone().unwrap();
     let (r1, r2) = tokio::join!(refresh(token.clone()), refresh(token));

@@ -357,13 +357,12 @@ async fn a_sim_swap_does_not_pass_the_recovery_factor_step_by_sms() {
     assert_eq!(TestApp::location(&r), "/recover/password");
 }
 
-fn ctx(app: &TestApp) -> uslugi_core::registration::Ctx<'_> {
-    uslugi_core::registration::Ctx {
+fn ctx(app: &TestApp) -> uslugi_core::Ctx<'_> {
+    uslugi_core::Ctx {
         db: &app.state.db,
         keys: &app.state.keys,
         config: &app.state.config,
         passwords: &app.state.passwords,
-        tokens: &app.state.tokens,
     }
 }
 
