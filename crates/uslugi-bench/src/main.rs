@@ -190,7 +190,7 @@ async fn main() {
         .expect("serve")
     });
     let (stop_worker, rx) = tokio::sync::watch::channel(false);
-    let worker = uslugi_core::worker::standard(&config, db.clone(), &keys).expect("worker");
+    let worker = uslugi_app::worker(&config, db.clone(), &keys).expect("worker");
     let worker = tokio::spawn(worker.run(rx));
     let base = format!("http://{addr}");
 
@@ -290,7 +290,7 @@ async fn main() {
         .await
         .expect("release jobs");
     let started = Instant::now();
-    let runner = uslugi_core::worker::standard(&config, db.clone(), &keys).expect("worker");
+    let runner = uslugi_app::worker(&config, db.clone(), &keys).expect("worker");
     let mut done = 0;
     while done < accounts.len() {
         let stats = runner.run_pass().await.expect("pass");

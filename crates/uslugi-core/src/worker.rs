@@ -61,41 +61,6 @@ impl std::fmt::Debug for Worker {
     }
 }
 
-/// The worker with every job handler of the portal, using the built-in adapters the
-/// configuration names.
-///
-/// # Errors
-/// When an adapter cannot be set up.
-pub fn standard(config: &crate::Config, db: Db, keys: &crate::Keys) -> Result<Worker, String> {
-    let senders = Senders::from_config(config, db.clone(), keys.cipher().clone())
-        .map_err(|e| e.to_string())?;
-    let registries: Arc<dyn crate::registries::Registries> =
-        crate::registries::SimulatedRegistries::shared()?;
-    let check = crate::profile::RegistryCheck::new(db.clone(), keys.clone(), registries);
-    let objects: Arc<dyn crate::uploads::ObjectStore> = Arc::new(
-        crate::uploads::LocalDirStore::new(config.data_dir.join("objects")),
-    );
-    let db_for_contacts = db.clone();
-    let deletion = crate::deactivation::AccountDeletion::new(
-        db.clone(),
-        config.auth.deactivation_grace_days,
-        objects,
-    );
-    Ok(
-        Worker::new(db, keys.cipher().clone(), senders, config.worker.clone())
-            .with_session_idle_minutes(config.web.session_idle_minutes)
-            .with_handler(crate::profile::REGISTRY_CHECK, Arc::new(check))
-            .with_handler(crate::deactivation::DELETE_JOB, Arc::new(deletion))
-            .with_handler(
-                crate::contacts::APPLY_JOB,
-                Arc::new(crate::contacts::ContactApply::new(
-                    db_for_contacts,
-                    keys.clone(),
-                )),
-            ),
-    )
-}
-
 /// Rows handled per pass before the worker looks at the shutdown signal again.
 const BATCH: usize = 50;
 

@@ -236,7 +236,7 @@ impl TestApp {
 
     /// Runs one pass of the background worker with the configured adapters.
     pub async fn worker_pass(&self) -> PassStats {
-        uslugi_core::worker::standard(&self.state.config, self.state.db.clone(), &self.state.keys)
+        uslugi_app::worker(&self.state.config, self.state.db.clone(), &self.state.keys)
             .expect("worker")
             .run_pass()
             .await

@@ -261,7 +261,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", config.addr))?;
     let (tx, rx) = watch::channel(false);
     let worker = if config.worker.in_process {
-        let w = uslugi_core::worker::standard(&config, db.clone(), &keys)
+        let w = uslugi_app::worker(&config, db.clone(), &keys)
             .map_err(anyhow::Error::msg)
             .context("cannot set up the worker")?;
         Some(tokio::spawn(w.run(rx.clone())))
@@ -313,7 +313,7 @@ async fn worker_only(config: Config) -> anyhow::Result<()> {
         anyhow::bail!("the database schema is not current: run `uslugi migrate` first");
     }
     let (tx, rx) = watch::channel(false);
-    let w = uslugi_core::worker::standard(&config, db.clone(), &keys)
+    let w = uslugi_app::worker(&config, db.clone(), &keys)
         .map_err(anyhow::Error::msg)
         .context("cannot set up the worker")?;
     let handle = tokio::spawn(w.run(rx));
