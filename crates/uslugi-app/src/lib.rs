@@ -19,31 +19,33 @@ pub fn worker(config: &Config, db: Db, keys: &Keys) -> Result<Worker, String> {
     let senders = Senders::from_config(config, db.clone(), keys.cipher().clone())
         .map_err(|e| e.to_string())?;
     let registries: Arc<dyn registries::Registries> = registries::SimulatedRegistries::shared()?;
-    let objects: Arc<dyn uploads::ObjectStore> = Arc::new(uploads::LocalDirStore::new(
-        config.data_dir.join("objects"),
-    ));
-    Ok(
-        Worker::new(db.clone(), keys.cipher().clone(), senders, config.worker.clone())
-            .with_session_idle_minutes(config.web.session_idle_minutes)
-            .with_handler(
-                profile::REGISTRY_CHECK,
-                Arc::new(profile::RegistryCheck::new(
-                    db.clone(),
-                    keys.clone(),
-                    registries,
-                )),
-            )
-            .with_handler(
-                deactivation::DELETE_JOB,
-                Arc::new(deactivation::AccountDeletion::new(
-                    db.clone(),
-                    config.auth.deactivation_grace_days,
-                    objects,
-                )),
-            )
-            .with_handler(
-                contacts::APPLY_JOB,
-                Arc::new(contacts::ContactApply::new(db, keys.clone())),
-            ),
+    let objects: Arc<dyn uploads::ObjectStore> =
+        Arc::new(uploads::LocalDirStore::new(config.data_dir.join("objects")));
+    Ok(Worker::new(
+        db.clone(),
+        keys.cipher().clone(),
+        senders,
+        config.worker.clone(),
     )
+    .with_session_idle_minutes(config.web.session_idle_minutes)
+    .with_handler(
+        profile::REGISTRY_CHECK,
+        Arc::new(profile::RegistryCheck::new(
+            db.clone(),
+            keys.clone(),
+            registries,
+        )),
+    )
+    .with_handler(
+        deactivation::DELETE_JOB,
+        Arc::new(deactivation::AccountDeletion::new(
+            db.clone(),
+            config.auth.deactivation_grace_days,
+            objects,
+        )),
+    )
+    .with_handler(
+        contacts::APPLY_JOB,
+        Arc::new(contacts::ContactApply::new(db, keys.clone())),
+    ))
 }

@@ -1,8 +1,8 @@
 //! Accounts, contacts, the level history and the account journal.
 
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, SqlErr, sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -60,14 +60,7 @@ pub enum ContactWriteError {
     Store(#[from] StoreError),
 }
 
-/// The message of a unique-constraint violation, if `e` is one. PostgreSQL names the index,
-/// SQLite lists the columns; callers match on either.
-pub fn unique_violation(e: &DbErr) -> Option<String> {
-    match e.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(msg)) => Some(msg),
-        _ => None,
-    }
-}
+pub use crate::db::unique_violation;
 
 /// Inserts an account.
 pub async fn insert_account(

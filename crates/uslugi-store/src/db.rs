@@ -132,3 +132,12 @@ pub fn backend_of(db: &Db) -> Backend {
         _ => Backend::Sqlite,
     }
 }
+
+/// The message of a unique-constraint violation, if `e` is one. PostgreSQL names the index,
+/// SQLite lists the columns; callers match on either.
+pub fn unique_violation(e: &sea_orm::DbErr) -> Option<String> {
+    match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(msg)) => Some(msg),
+        _ => None,
+    }
+}

@@ -454,7 +454,7 @@ pub async fn record_assertion(
     .await;
     match res {
         Ok(_) => Ok(true),
-        Err(e) if crate::accounts::unique_violation(&e).is_some() => Ok(false),
+        Err(e) if crate::db::unique_violation(&e).is_some() => Ok(false),
         Err(e) => Err(e.into()),
     }
 }
@@ -562,7 +562,7 @@ pub async fn insert_esia_oid(
     .await;
     match res {
         Ok(_) => Ok(true),
-        Err(e) if crate::accounts::unique_violation(&e).is_some() => Ok(false),
+        Err(e) if crate::db::unique_violation(&e).is_some() => Ok(false),
         Err(e) => Err(e.into()),
     }
 }

@@ -70,7 +70,7 @@ pub async fn after_sign_in(
         .unwrap_or_default();
     let description = uslugi_core::security::describe_user_agent(ua);
     if let Err(e) = uslugi_core::security::note_device(
-        crate::routes::registration::ctx(state),
+        crate::context::ctx(state),
         account_id,
         &token,
         &description,

@@ -145,3 +145,15 @@ pub fn date(ms: i64) -> String {
         })
         .unwrap_or_default()
 }
+
+/// The layout of a signed-in page: the header shows the cabinet link and «Выйти».
+pub fn signed_in_layout(
+    state: &crate::AppState,
+    session: &crate::session::Session,
+    title: &str,
+) -> Layout {
+    let mut layout = Layout::new(state, title);
+    layout.account_name = Some("Личный кабинет".into());
+    layout.csrf_token = Some(session.csrf_token(state));
+    layout
+}

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod context;
 pub mod device;
 pub mod error;
 pub mod forms;

@@ -141,7 +141,7 @@ async fn staff_with(
     if !holds {
         return Err(Refusal::NoRole {
             role: wanted,
-            layout: Box::new(crate::routes::cabinet::signed_in_layout(
+            layout: Box::new(crate::layout::signed_in_layout(
                 state,
                 &session,
                 "Нет доступа",

@@ -19,11 +19,9 @@ use uuid::Uuid;
 use super::{Problem, bad_json};
 use crate::{
     AppState,
+    context::{client_ip, ctx},
     forms::{FieldErrors, code_error},
-    routes::{
-        profile::{PersonalForm, parse},
-        registration::{client_ip, ctx},
-    },
+    routes::profile::{PersonalForm, parse},
     session::Session,
 };
 

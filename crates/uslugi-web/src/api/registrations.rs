@@ -16,8 +16,9 @@ use uuid::Uuid;
 use super::{Problem, bad_json};
 use crate::{
     AppState,
+    context::{client_ip, ctx},
     forms::{FieldErrors, code_error},
-    routes::registration::{StartForm, client_ip, ctx, parse_start},
+    routes::registration::{StartForm, parse_start},
     session::Session,
 };
 

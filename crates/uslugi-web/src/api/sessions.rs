@@ -10,7 +10,7 @@ use serde::Deserialize;
 use uslugi_core::login::{self, LoginError};
 
 use super::{Problem, bad_json};
-use crate::{AppState, routes::registration::client_ip, session::Session};
+use crate::{AppState, context::client_ip, session::Session};
 
 /// Credentials as posted.
 #[derive(Debug, Deserialize)]
@@ -35,14 +35,7 @@ pub async fn create(
         ip: &ip,
         user_agent: crate::routes::factors::user_agent(&headers),
     };
-    match login::login(
-        crate::routes::registration::ctx(&state),
-        &c.login,
-        &c.password,
-        &client,
-    )
-    .await
-    {
+    match login::login(crate::context::ctx(&state), &c.login, &c.password, &client).await {
         Ok(signed) => {
             let id = signed.account_id;
             // The API has no second step yet: an account with a second factor signs in through
@@ -65,7 +58,7 @@ pub async fn create(
                 ));
             }
             if signed.reactivated {
-                uslugi_core::deactivation::reactivate(crate::routes::registration::ctx(&state), id)
+                uslugi_core::deactivation::reactivate(crate::context::ctx(&state), id)
                     .await
                     .map_err(Problem::internal)?;
             }

@@ -19,13 +19,13 @@ use uslugi_core::{
 
 use crate::{
     AppError, AppState,
+    context::{client_ip, ctx},
+    layout::signed_in_layout,
     layout::{self, Layout, render},
     principal::Citizen,
     routes::{
-        cabinet::signed_in_layout,
         factors::{BANK_LINK, BANK_SIGN_IN, after_password},
         oauth::message,
-        registration::{client_ip, ctx},
     },
     session::Session,
 };

@@ -10,6 +10,7 @@ use uslugi_domain::AccountLevel;
 
 use crate::{
     AppError, AppState,
+    layout::signed_in_layout,
     layout::{Layout, render},
     principal::Citizen,
     session::Session,
@@ -27,14 +28,6 @@ struct CabinetPage {
     contacts: Vec<(&'static str, String)>,
     check: &'static str,
     unread: String,
-}
-
-/// The layout of a signed-in page: the header shows the cabinet link and «Выйти».
-pub fn signed_in_layout(state: &AppState, session: &Session, title: &str) -> Layout {
-    let mut layout = Layout::new(state, title);
-    layout.account_name = Some("Личный кабинет".into());
-    layout.csrf_token = Some(session.csrf_token(state));
-    layout
 }
 
 /// `GET /cabinet` — the signed-in person.

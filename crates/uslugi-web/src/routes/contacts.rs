@@ -19,14 +19,12 @@ use uuid::Uuid;
 
 use crate::{
     AppError, AppState,
+    context::{client_ip, ctx},
     forms::{FieldErrors, code_error},
+    layout::signed_in_layout,
     layout::{Layout, render},
     principal::Citizen,
-    routes::{
-        cabinet::signed_in_layout,
-        registration::{client_ip, ctx},
-        security_factors::stepped_up_account,
-    },
+    routes::security_factors::stepped_up_account,
     session::Session,
 };
 

@@ -17,10 +17,8 @@ use uslugi_core::{
 
 use crate::{
     AppError, AppState,
-    routes::{
-        oauth::{REQUEST, message, no_store, proceed},
-        registration::{client_ip, ctx},
-    },
+    context::{client_ip, ctx},
+    routes::oauth::{REQUEST, message, no_store, proceed},
     session::Session,
 };
 

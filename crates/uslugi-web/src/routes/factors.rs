@@ -20,9 +20,9 @@ use uuid::Uuid;
 
 use crate::{
     AppError, AppState,
+    context::{client_ip, ctx},
     forms::{FieldErrors, code_error},
     layout::{Layout, render},
-    routes::registration::{client_ip, ctx},
     session::Session,
 };
 
@@ -209,12 +209,8 @@ pub async fn complete(
     session.insert(state, FACTOR_AT, &now_ms());
     // The owner of the account a bank identity matched has now signed in the usual way.
     if let Some(link) = link {
-        match uslugi_core::banks::confirm_link(
-            crate::routes::registration::ctx(state),
-            &link,
-            signed.account_id,
-        )
-        .await
+        match uslugi_core::banks::confirm_link(crate::context::ctx(state), &link, signed.account_id)
+            .await
         {
             Ok(true) => session.insert(
                 state,

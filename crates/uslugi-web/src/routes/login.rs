@@ -12,9 +12,9 @@ use uslugi_core::login::{self, LoginError};
 
 use crate::{
     AppError, AppState,
+    context::client_ip,
     forms::FieldErrors,
     layout::{Layout, render},
-    routes::registration::client_ip,
     session::Session,
 };
 
@@ -106,7 +106,7 @@ pub async fn post(
         errors.add("password", "Введите пароль");
     }
     let ip = client_ip(&state, peer, &headers);
-    let ctx = crate::routes::registration::ctx(&state);
+    let ctx = crate::context::ctx(&state);
     // After repeated failures the captcha is required before the password is even checked.
     if errors.is_empty()
         && login::needs_captcha(ctx, &form.login, &ip)
@@ -227,7 +227,7 @@ pub async fn passkey_finish(
         user_agent: crate::routes::factors::user_agent(&headers),
     };
     match uslugi_core::passkeys::finish_discoverable(
-        crate::routes::registration::ctx(&state),
+        crate::context::ctx(&state),
         &ceremony,
         &answer.credential.to_string(),
         &client,

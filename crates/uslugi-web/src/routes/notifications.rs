@@ -12,9 +12,9 @@ use uslugi_core::alerts::{self, Prefs, PrefsError};
 use crate::{
     AppError, AppState,
     forms::FieldErrors,
+    layout::signed_in_layout,
     layout::{Layout, render},
     principal::Citizen,
-    routes::cabinet::signed_in_layout,
     session::Session,
 };
 

@@ -20,8 +20,9 @@ use uslugi_core::oidc::flow::{self, AuthorizeError, AuthorizeRequest, ClientAuth
 
 use crate::{
     AppError, AppState,
+    context::ctx,
+    layout::signed_in_layout,
     layout::{Layout, render},
-    routes::{cabinet::signed_in_layout, registration::ctx},
     session::Session,
 };
 

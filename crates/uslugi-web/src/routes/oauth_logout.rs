@@ -15,12 +15,10 @@ use uslugi_core::oidc::logout::{self, LogoutError, LogoutRequest};
 
 use crate::{
     AppError, AppState,
+    context::ctx,
     layout::render,
-    routes::{
-        cabinet::signed_in_layout,
-        oauth::{back_to_service, message},
-        registration::ctx,
-    },
+    layout::signed_in_layout,
+    routes::oauth::{back_to_service, message},
     session::Session,
 };
 

@@ -18,8 +18,8 @@ use uuid::Uuid;
 use crate::{
     AppError, AppState,
     forms::FieldErrors,
+    layout::signed_in_layout,
     layout::{Layout, render},
-    routes::cabinet::signed_in_layout,
     session::Session,
 };
 

@@ -13,9 +13,9 @@ use uuid::Uuid;
 
 use crate::{
     AppError, AppState,
+    context::{client_ip, ctx},
     forms::{FieldErrors, code_error},
     layout::{Layout, render},
-    routes::registration::{client_ip, ctx},
     session::Session,
 };
 

@@ -14,9 +14,9 @@ use uslugi_core::sessions;
 use crate::{
     AppError, AppState,
     forms::FieldErrors,
+    layout::signed_in_layout,
     layout::{Layout, render},
     principal::Citizen,
-    routes::cabinet::signed_in_layout,
     session::Session,
 };
 
@@ -267,14 +267,14 @@ pub async fn password_post(
     }
     if errors.is_empty() {
         let keep = session.current_hash().unwrap_or_default();
-        let ip = crate::routes::registration::client_ip(&state, peer, &headers);
+        let ip = crate::context::client_ip(&state, peer, &headers);
         let client = uslugi_core::login::Client {
             ip: &ip,
             user_agent: crate::routes::factors::user_agent(&headers),
         };
         let revoke = form.revoke_apps == "yes";
         match security::change_password(
-            crate::routes::registration::ctx(&state),
+            crate::context::ctx(&state),
             account_id,
             &keep,
             &form.current_password,

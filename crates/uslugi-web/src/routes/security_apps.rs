@@ -12,9 +12,11 @@ use uslugi_core::oidc::apps;
 
 use crate::{
     AppError, AppState,
+    context::ctx,
+    layout::signed_in_layout,
     layout::{self, Layout, render},
     principal::Citizen,
-    routes::{cabinet::signed_in_layout, oauth::scope_label, registration::ctx},
+    routes::oauth::scope_label,
     session::Session,
 };
 

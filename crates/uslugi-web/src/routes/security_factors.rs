@@ -21,14 +21,12 @@ use uuid::Uuid;
 
 use crate::{
     AppError, AppState,
+    context::{client_ip, ctx},
     forms::FieldErrors,
+    layout::signed_in_layout,
     layout::{Layout, render},
     principal::Citizen,
-    routes::{
-        cabinet::signed_in_layout,
-        factors::{AUTH_AT, FACTOR_AT, user_agent},
-        registration::{client_ip, ctx},
-    },
+    routes::factors::{AUTH_AT, FACTOR_AT, user_agent},
     session::Session,
 };
 

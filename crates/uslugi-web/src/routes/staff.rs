@@ -10,9 +10,9 @@ use uslugi_domain::Role;
 
 use crate::{
     AppError, AppState,
+    layout::signed_in_layout,
     layout::{Layout, render},
     principal::{Admin, Officer, Operator, Staff},
-    routes::cabinet::signed_in_layout,
     session::Session,
 };
 

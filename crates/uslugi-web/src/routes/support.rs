@@ -17,9 +17,9 @@ use uslugi_domain::{email::Email, person_name::NamePart, phone::Phone, plural::f
 
 use crate::{
     AppError, AppState,
+    context::client_ip,
     forms::FieldErrors,
     layout::{Layout, render},
-    routes::registration::client_ip,
     session::{Session, random_token},
 };
 
@@ -157,7 +157,7 @@ pub async fn feedback_post(
         text: text.to_owned(),
         submission_id: form.submission_id.clone(),
     };
-    let ctx = super::registration::ctx(&state);
+    let ctx = crate::context::ctx(&state);
     let number = match support::submit(ctx, question, &client_ip(&state, peer, &headers)).await {
         Ok(n) => n,
         Err(SupportError::TooMany) => return Err(AppError::TooManyRequests(3600)),
