@@ -568,3 +568,140 @@ mod tests {
         assert_eq!(hidden_value(html, "missing"), None);
     }
 }
+
+/// Someone the test builders made: their account and how they sign in.
+#[derive(Debug, Clone)]
+pub struct Person {
+    /// The account.
+    pub account_id: uuid::Uuid,
+    /// The confirmed phone (E.164), their login.
+    pub phone: String,
+    /// The demo person whose data they carry (standard accounts).
+    pub data: Option<uslugi_core::registries::DemoPerson>,
+}
+
+/// A staff member the builders made: the person and the authenticator app's secret.
+#[derive(Debug, Clone)]
+pub struct StaffMember {
+    /// The person.
+    pub person: Person,
+    /// The TOTP secret of their authenticator app.
+    pub totp_secret: String,
+    /// Their unused backup codes.
+    pub backup_codes: Vec<String>,
+}
+
+/// A synthetic person of the simulated registries by their case (`ok`, …).
+pub fn demo_person(case: &str) -> uslugi_core::registries::DemoPerson {
+    uslugi_core::registries::SimulatedRegistries::shared()
+        .expect("registries")
+        .demo_people()
+        .into_iter()
+        .find(|p| p.case == case)
+        .unwrap_or_else(|| panic!("no demo person of case {case}"))
+}
+
+/// The personal-data form of a demo person, as `/profile/personal` takes it.
+pub fn personal_form(p: &uslugi_core::registries::DemoPerson) -> Vec<(&'static str, String)> {
+    vec![
+        ("sex", p.sex.clone()),
+        ("birth_date", p.birth_date.clone()),
+        ("birth_place", p.birth_place.clone()),
+        ("passport_series", p.passport.series.clone()),
+        ("passport_number", p.passport.number.clone()),
+        ("passport_issued_on", p.passport.issued_on.clone()),
+        ("passport_issuer", p.passport.issuer.clone()),
+        ("division_code", p.passport.division_code.clone()),
+        ("snils", p.snils.clone()),
+        ("inn", p.inn.clone()),
+        ("address", p.address.clone()),
+    ]
+}
+
+impl TestApp {
+    /// The account of a confirmed phone.
+    pub async fn account_of(&self, phone_e164: &str) -> uuid::Uuid {
+        uslugi_core::roles::find_account(self.db(), &self.state.keys, phone_e164)
+            .await
+            .expect("an account with that phone")
+    }
+
+    /// A citizen with a simplified account, registered by phone through the pages and signed in
+    /// with the main client.
+    pub async fn signed_in_citizen(&self, phone_e164: &str) -> Person {
+        self.register_by_phone("Смирнова", "Анна", phone_e164).await;
+        Person {
+            account_id: self.account_of(phone_e164).await,
+            phone: phone_e164.to_owned(),
+            data: None,
+        }
+    }
+
+    /// A citizen with a standard account: registered as the demo person whose data all match,
+    /// personal data submitted and verified by the simulated registries; signed in.
+    pub async fn standard_citizen(&self, phone_e164: &str) -> Person {
+        let p = demo_person("ok");
+        self.register_named(
+            &p.last_name,
+            &p.first_name,
+            p.middle_name.as_deref(),
+            phone_e164,
+        )
+        .await;
+        let fields = personal_form(&p);
+        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.submit_as(
+            &self.client,
+            "/profile/personal",
+            "/profile/personal",
+            &pairs,
+        )
+        .await;
+        self.drain_worker().await;
+        Person {
+            account_id: self.account_of(phone_e164).await,
+            phone: phone_e164.to_owned(),
+            data: Some(p),
+        }
+    }
+
+    /// A staff member with `role` (bound to `scope`: an office for an operator, an agency for an
+    /// officer, nothing for an administrator) and the authenticator app on, signed in again after
+    /// the grant (which ended their sessions) with the app's code.
+    pub async fn staff_member(
+        &self,
+        phone_e164: &str,
+        role: uslugi_domain::Role,
+        scope: Option<&str>,
+    ) -> StaffMember {
+        let person = self.signed_in_citizen(phone_e164).await;
+        let (totp_secret, backup_codes) = self.enable_totp().await;
+        let (office, agency) = match role.scope_kind() {
+            uslugi_domain::ScopeKind::Office => (scope, None),
+            uslugi_domain::ScopeKind::Agency => (None, scope),
+            uslugi_domain::ScopeKind::Portal => (None, None),
+        };
+        let grant = uslugi_core::roles::Grant::new(role, office, agency).expect("a grant");
+        uslugi_core::roles::grant(self.db(), person.account_id, &grant, "test")
+            .await
+            .expect("granted");
+        self.password_step(phone_e164).await;
+        let r = self
+            .submit_as(
+                &self.client,
+                "/login/factor",
+                "/login/factor",
+                &[
+                    ("method", "totp"),
+                    ("code", &oathtool(&totp_secret, now_secs() + 30)),
+                ],
+            )
+            .await;
+        assert_eq!(TestApp::location(&r), "/cabinet", "staff sign-in");
+        StaffMember {
+            person,
+            totp_secret,
+            backup_codes,
+        }
+    }
+}

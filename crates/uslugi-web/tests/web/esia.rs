@@ -12,7 +12,6 @@ use base64::{Engine as _, engine::general_purpose::URL_SAFE};
 use uslugi_core::{
     esia,
     oidc::clients::{self, ClientSpec, Registered},
-    registries::SimulatedRegistries,
 };
 use uslugi_testkit::{TestApp, hidden_value};
 
@@ -212,32 +211,9 @@ async fn rs(app: &TestApp, token: &str, path: &str) -> (u16, serde_json::Value) 
 }
 
 /// A person with verified personal data (the simulated registries confirm them).
+/// A signed-in person with a standard account (verified personal data).
 async fn verified_person(app: &TestApp, phone: &str) {
-    let p = SimulatedRegistries::shared()
-        .unwrap()
-        .demo_people()
-        .into_iter()
-        .find(|p| p.case == "ok")
-        .unwrap();
-    app.register_named(&p.last_name, &p.first_name, p.middle_name.as_deref(), phone)
-        .await;
-    let token = app.hidden_field("/profile/personal", "csrf_token").await;
-    let fields = [
-        ("csrf_token", token.as_str()),
-        ("sex", &p.sex),
-        ("birth_date", &p.birth_date),
-        ("birth_place", &p.birth_place),
-        ("passport_series", &p.passport.series),
-        ("passport_number", &p.passport.number),
-        ("passport_issued_on", &p.passport.issued_on),
-        ("passport_issuer", &p.passport.issuer),
-        ("division_code", &p.passport.division_code),
-        ("snils", &p.snils),
-        ("inn", &p.inn),
-        ("address", &p.address),
-    ];
-    app.post_form("/profile/personal", &fields).await;
-    app.drain_worker().await;
+    app.standard_citizen(phone).await;
 }
 
 #[tokio::test]

@@ -2,32 +2,15 @@
 
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 
-use uslugi_core::registries::{DemoPerson, SimulatedRegistries};
+use uslugi_core::registries::DemoPerson;
 use uslugi_testkit::TestApp;
 
 fn person(case: &str) -> DemoPerson {
-    SimulatedRegistries::shared()
-        .unwrap()
-        .demo_people()
-        .into_iter()
-        .find(|p| p.case == case)
-        .unwrap()
+    uslugi_testkit::demo_person(case)
 }
 
 fn form_of(p: &DemoPerson) -> Vec<(&'static str, String)> {
-    vec![
-        ("sex", p.sex.clone()),
-        ("birth_date", p.birth_date.clone()),
-        ("birth_place", p.birth_place.clone()),
-        ("passport_series", p.passport.series.clone()),
-        ("passport_number", p.passport.number.clone()),
-        ("passport_issued_on", p.passport.issued_on.clone()),
-        ("passport_issuer", p.passport.issuer.clone()),
-        ("division_code", p.passport.division_code.clone()),
-        ("snils", p.snils.clone()),
-        ("inn", p.inn.clone()),
-        ("address", p.address.clone()),
-    ]
+    uslugi_testkit::personal_form(p)
 }
 
 async fn submit(app: &TestApp, fields: &[(&'static str, String)]) -> reqwest::Response {

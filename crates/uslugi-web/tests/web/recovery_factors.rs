@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 
-use uslugi_core::registries::{DemoPerson, SimulatedRegistries};
+use uslugi_core::registries::DemoPerson;
 use uslugi_testkit::{STRONG_PASSWORD, TestApp, now_secs, oathtool};
 
 fn code_in(body: &str) -> String {
@@ -97,71 +97,13 @@ async fn post_claim(app: &TestApp, fields: Vec<(&'static str, String)>) -> reqwe
 }
 
 fn person() -> DemoPerson {
-    SimulatedRegistries::shared()
-        .unwrap()
-        .demo_people()
-        .into_iter()
-        .find(|p| p.case == "ok")
-        .unwrap()
+    uslugi_testkit::demo_person("ok")
 }
 
 /// Registers `p`, gets the personal data verified, adds an e-mail and turns the app on.
 async fn verified_account_with_totp(app: &TestApp, p: &DemoPerson, phone: &str, email: &str) {
-    let middle = p.middle_name.clone().unwrap_or_default();
-    app.submit_as(
-        &app.client,
-        "/register",
-        "/register",
-        &[
-            ("last_name", &p.last_name),
-            ("first_name", &p.first_name),
-            ("middle_name", &middle),
-            ("phone", phone),
-        ],
-    )
-    .await;
-    let code = app.sms_code(phone).await;
-    app.submit_as(
-        &app.client,
-        "/register/confirm",
-        "/register/confirm",
-        &[("code", &code)],
-    )
-    .await;
-    let r = app
-        .submit_as(
-            &app.client,
-            "/register/password",
-            "/register/password",
-            &[
-                ("password", STRONG_PASSWORD),
-                ("password_confirmation", STRONG_PASSWORD),
-                ("consent", "yes"),
-            ],
-        )
-        .await;
-    assert_eq!(TestApp::location(&r), "/cabinet");
-    let fields = [
-        ("sex", p.sex.as_str()),
-        ("birth_date", &p.birth_date),
-        ("birth_place", &p.birth_place),
-        ("passport_series", &p.passport.series),
-        ("passport_number", &p.passport.number),
-        ("passport_issued_on", &p.passport.issued_on),
-        ("passport_issuer", &p.passport.issuer),
-        ("division_code", &p.passport.division_code),
-        ("snils", &p.snils),
-        ("inn", &p.inn),
-        ("address", &p.address),
-    ];
-    app.submit_as(
-        &app.client,
-        "/profile/personal",
-        "/profile/personal",
-        &fields,
-    )
-    .await;
-    app.drain_worker().await;
+    assert_eq!(p.case, "ok");
+    app.standard_citizen(phone).await;
     assert!(
         app.get_text("/profile/personal")
             .await

@@ -9,12 +9,6 @@ use uslugi_testkit::TestApp;
 
 const PAGES: [&str; 4] = ["/staff", "/staff/office", "/staff/agency", "/staff/admin"];
 
-async fn account_of(app: &TestApp, phone: &str) -> uuid::Uuid {
-    roles::find_account(app.db(), &app.state.keys, phone)
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn a_citizen_is_refused_every_staff_page_in_russian() {
     let app = TestApp::spawn().await;
@@ -37,7 +31,7 @@ async fn an_operator_sets_up_a_second_factor_first_and_sees_only_their_page() {
     let app = TestApp::spawn().await;
     let phone = "+79120001902";
     app.register_by_phone("Смирнова", "Анна", phone).await;
-    let account = account_of(&app, phone).await;
+    let account = app.account_of(phone).await;
     let grant = Grant::new(Role::Operator, Some("mfc-77-001"), None).unwrap();
     assert!(
         roles::grant(app.db(), account, &grant, "test")
@@ -95,7 +89,7 @@ async fn an_officer_and_an_administrator_reach_their_pages_only() {
     let phone = "+79120001903";
     app.register_by_phone("Смирнова", "Анна", phone).await;
     let (secret, codes) = app.enable_totp().await;
-    let account = account_of(&app, phone).await;
+    let account = app.account_of(phone).await;
     let officer = Grant::new(Role::Officer, None, Some("mvd")).unwrap();
     roles::grant(app.db(), account, &officer, "test")
         .await
@@ -132,4 +126,24 @@ async fn an_officer_and_an_administrator_reach_their_pages_only() {
     assert!(Grant::new(Role::Admin, Some("mfc-1"), None).is_err());
     assert!(Grant::new(Role::Operator, None, None).is_err());
     assert!(Grant::new(Role::Officer, None, Some("bad scope")).is_err());
+}
+
+#[tokio::test]
+async fn a_staff_member_built_for_a_test_reaches_their_page() {
+    let app = TestApp::spawn().await;
+    let admin = app.staff_member("+79120001904", Role::Admin, None).await;
+    assert_eq!(app.get("/staff/admin").await.status(), 200);
+    assert_eq!(app.get("/staff/office").await.status(), 403);
+    assert_eq!(
+        roles::of_account(app.db(), admin.person.account_id)
+            .await
+            .unwrap(),
+        [Grant::new(Role::Admin, None, None).unwrap()]
+    );
+    // A standard account is built as its sentence says.
+    let other = TestApp::spawn().await;
+    let person = other.standard_citizen("+79120001905").await;
+    let (_, page) = other.get_text("/profile/personal").await;
+    assert!(page.contains("Данные проверены"), "{page}");
+    assert!(person.data.is_some());
 }

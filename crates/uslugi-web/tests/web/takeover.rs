@@ -377,12 +377,7 @@ async fn failures_of(app: &TestApp, account_id: uuid::Uuid, method: &str) -> u64
 }
 
 async fn account_of(app: &TestApp, phone: &str) -> uuid::Uuid {
-    let blind = app.state.keys.blind_index().compute("phone", phone);
-    uslugi_store::accounts::find_contact_by_blind(app.db(), "phone", &blind)
-        .await
-        .unwrap()
-        .unwrap()
-        .account_id
+    app.account_of(phone).await
 }
 
 #[tokio::test]
