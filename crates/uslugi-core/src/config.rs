@@ -132,8 +132,13 @@ pub struct AuthConfig {
     pub login_failures_per_login: u64,
     /// Failed sign-ins per client within 15 minutes before throttling (429).
     pub login_failures_per_client: u64,
-    /// Failed sign-ins in a row that block the account until access is recovered.
-    pub lockout_after_failures: u64,
+    /// Failed sign-ins from strangers (within 15 minutes) after which the owner is told. Nothing
+    /// is blocked: failures only make the next try wait (see `login_delay_cap_secs`). The old
+    /// name `lockout_after_failures` is still read.
+    #[serde(alias = "lockout_after_failures")]
+    pub notify_owner_after_failures: u64,
+    /// The longest wait between sign-in tries after repeated failures (1, 3, 5, 10, 20, 40 s, …).
+    pub login_delay_cap_secs: i64,
     /// Failed sign-ins per login or per client within 15 minutes after which the captcha is asked.
     pub captcha_after_failures: u64,
     /// Behind this many trusted reverse proxies, take the client IP from `X-Forwarded-For`,
@@ -165,7 +170,8 @@ impl Default for AuthConfig {
             argon2_parallelism: 1,
             login_failures_per_login: 10,
             login_failures_per_client: 30,
-            lockout_after_failures: 10,
+            notify_owner_after_failures: 10,
+            login_delay_cap_secs: 60,
             captcha_after_failures: 3,
             trusted_proxy_hops: 0,
             reauth_window_secs: 300,

@@ -97,15 +97,33 @@ pub(crate) async fn reserve_attempt(
     per_client: u64,
     now: i64,
 ) -> Result<Option<Uuid>, uslugi_store::StoreError> {
-    login_attempts::reserve(
-        db,
-        attempt,
+    let limits = login_attempts::Limits {
         per_identifier,
         per_client,
-        now - WINDOW_MS,
-        now,
+        wait_after: &|_| 0,
+    };
+    Ok(
+        match login_attempts::reserve(db, attempt, limits, now - WINDOW_MS, now).await? {
+            login_attempts::Reservation::Reserved { id, .. } => Some(id),
+            login_attempts::Reservation::Refused { .. } => None,
+        },
     )
-    .await
+}
+
+/// The wait before the next sign-in after `failures` within the window: none for the first five
+/// (the captcha comes first, after three), then growing (1, 3, 5, 10, 20, 40 s …) up to
+/// `cap_secs`. Guessing slows down to a crawl
+/// while the owner, who gets it right within a try or two, barely notices; nobody is locked out.
+pub fn wait_after(failures: u64, cap_secs: i64) -> i64 {
+    const STEPS: [i64; 6] = [1, 3, 5, 10, 20, 40];
+    let secs = match failures.checked_sub(5) {
+        None => 0,
+        Some(i) => usize::try_from(i)
+            .ok()
+            .and_then(|i| STEPS.get(i).copied())
+            .unwrap_or(cap_secs),
+    };
+    secs.min(cap_secs).max(0) * 1000
 }
 
 /// A hash of a random password, verified when the login is unknown so that the answer takes
@@ -165,11 +183,16 @@ pub struct SignedIn {
 }
 
 /// Checks the login and password; returns the account to sign in (a second step may follow).
+///
+/// `device` is the browser's device cookie, if it sent one: failures from a device the account
+/// has signed in from before are counted apart from everyone else's, so strangers guessing at a
+/// login can slow its other sign-ins down but never lock the owner out.
 pub async fn login(
     ctx: Ctx<'_>,
     login: &str,
     password: &str,
     client: &Client<'_>,
+    device: Option<&str>,
 ) -> Result<SignedIn, LoginError> {
     let client_ip = client.ip;
     let (db, keys, passwords, auth) = (ctx.db, ctx.keys, ctx.passwords, &ctx.config.auth);
@@ -202,28 +225,56 @@ pub async fn login(
         None => None,
     };
     let account_id = row.as_ref().map(|r| r.id);
-    // The attempt is counted before the password is hashed, so that parallel guesses see each
-    // other and the limit holds exactly.
-    let Some(attempt_id) = reserve_attempt(
-        db,
-        login_attempts::Attempt {
-            account_id,
-            identifier_blind: &identifier,
-            client_blind: &client_key,
-            success: false,
-            method: "password",
-            client_info: client_info(keys, client),
-        },
-        auth.login_failures_per_login,
-        auth.login_failures_per_client,
-        now,
-    )
-    .await?
-    else {
-        return Err(LoginError::Throttled {
-            retry_after_secs: WINDOW_MS / 1000,
-        });
+    let known_device = match (&row, device) {
+        (Some(r), Some(token)) => {
+            uslugi_store::known_devices::is_known(
+                db,
+                r.id,
+                &keys.blind_index().compute("device", token),
+            )
+            .await?
+        }
+        _ => false,
     };
+    let identifier = match (known_device, device) {
+        (true, Some(token)) => keys.blind_index().compute(
+            "login",
+            &format!(
+                "{key}|device:{}",
+                keys.blind_index().compute("device", token)
+            ),
+        ),
+        _ => identifier,
+    };
+    // The attempt is counted before the password is hashed, so that parallel guesses see each
+    // other and the limit holds exactly; after a few failures each next try waits longer.
+    let cap = auth.login_delay_cap_secs;
+    let wait = move |n: u64| wait_after(n, cap);
+    let limits = login_attempts::Limits {
+        per_identifier: auth.login_failures_per_login,
+        per_client: auth.login_failures_per_client,
+        wait_after: &wait,
+    };
+    let attempt = login_attempts::Attempt {
+        account_id,
+        identifier_blind: &identifier,
+        client_blind: &client_key,
+        success: false,
+        method: "password",
+        client_info: client_info(keys, client),
+    };
+    let (attempt_id, earlier_failures) =
+        match login_attempts::reserve(db, attempt, limits, now - WINDOW_MS, now).await? {
+            login_attempts::Reservation::Reserved {
+                id,
+                earlier_failures,
+            } => (id, earlier_failures),
+            login_attempts::Reservation::Refused { retry_after_ms } => {
+                return Err(LoginError::Throttled {
+                    retry_after_secs: (retry_after_ms + 999) / 1000,
+                });
+            }
+        };
     let ok = match &row {
         Some(r) => {
             passwords
@@ -262,31 +313,26 @@ pub async fn login(
         )
         .await?;
     }
-    // Too many failures in a row block the account until access is recovered; the owner is told.
     // Signing in within the grace period undoes a deactivation.
     let grace_ms = ctx.config.auth.deactivation_grace_days * 86_400_000;
     let reactivated = matches!((ok, &row), (true, Some(r))
         if r.status == store_accounts::status::DEACTIVATED
             && r.deactivated_at.is_some_and(|at| at + grace_ms > now));
     // The reactivation itself waits for the second step: see `deactivation::reactivate`.
-    let mut blocked_now = false;
-    if let (false, Some(r)) = (ok, &row)
-        && r.status == store_accounts::status::ACTIVE
-        && login_attempts::consecutive_failures(&txn, r.id).await? >= auth.lockout_after_failures
+    // Many failures from strangers: the owner is told once (nothing is blocked: a stranger must
+    // not be able to shut the owner out).
+    if let (false, Some(r), false) = (ok, &row, known_device)
+        && earlier_failures + 1 == auth.notify_owner_after_failures
     {
-        store_accounts::set_status(&txn, r.id, store_accounts::status::BLOCKED, now).await?;
-        uslugi_store::oidc::revoke_account_tokens(&txn, r.id, now).await?;
-        store_accounts::journal(
-            &txn,
-            r.id,
-            "account.blocked",
-            serde_json::json!({ "reason": "failed sign-ins" }),
-            now,
-        )
-        .await?;
         let text = format!(
-            "Госуслуги: учётная запись заблокирована после {} неудачных попыток входа. Чтобы разблокировать её, восстановите доступ: {}/recover",
-            auth.lockout_after_failures, ctx.config.public_url
+            "Госуслуги: {} в вашу учётную запись за последние 15 минут. Вход замедлен для этого логина. Если это были не вы, смените пароль и включите подтверждение входа: {}/security",
+            uslugi_domain::format_count(
+                auth.notify_owner_after_failures,
+                "неудачная попытка входа",
+                "неудачные попытки входа",
+                "неудачных попыток входа"
+            ),
+            ctx.config.public_url
         );
         crate::alerts::send(
             &txn,
@@ -295,18 +341,22 @@ pub async fn login(
             crate::alerts::Topic::Security,
             owner_contact.as_slice(),
             crate::alerts::Prefs::default(),
-            "Учётная запись заблокирована",
+            "Неудачные попытки входа",
             &text,
-            &format!("blocked:{}:{now}", r.id),
+            &format!("failures:{}:{now}", r.id),
         )
         .await
         .map_err(|e| LoginError::Other(e.to_string()))?;
-        blocked_now = true;
+        store_accounts::journal(
+            &txn,
+            r.id,
+            "login.failures_reported",
+            serde_json::json!({ "failures": auth.notify_owner_after_failures }),
+            now,
+        )
+        .await?;
     }
     txn.commit().await.map_err(uslugi_store::StoreError::from)?;
-    if blocked_now {
-        tracing::warn!(account = %account_id.unwrap_or_default(), "account blocked after failed sign-ins");
-    }
     match (ok, &row) {
         // The blocked state is revealed only to someone who knows the password.
         (true, Some(r)) if r.status == store_accounts::status::ACTIVE || reactivated => {
@@ -324,6 +374,15 @@ pub async fn login(
 #[cfg(test)]
 mod tests {
     use super::interpretations;
+
+    #[test]
+    fn the_wait_grows_after_a_few_failures_up_to_the_cap() {
+        use super::wait_after;
+        let waits: Vec<i64> = (0..12).map(|n| wait_after(n, 60) / 1000).collect();
+        assert_eq!(waits, [0, 0, 0, 0, 0, 1, 3, 5, 10, 20, 40, 60]);
+        assert_eq!(wait_after(10, 15), 15_000, "capped");
+        assert_eq!(wait_after(10, 0), 0, "off");
+    }
 
     #[test]
     fn logins_are_read_as_phone_email_or_snils() {

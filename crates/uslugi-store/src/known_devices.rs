@@ -44,3 +44,17 @@ pub async fn note(
     .await?;
     Ok((true, others > 0))
 }
+
+/// Whether the account has signed in from this device (by the blind index of its cookie).
+pub async fn is_known(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+    device_blind: &str,
+) -> Result<bool, StoreError> {
+    Ok(known_devices::Entity::find()
+        .filter(known_devices::Column::AccountId.eq(account_id))
+        .filter(known_devices::Column::DeviceBlind.eq(device_blind))
+        .count(db)
+        .await?
+        > 0)
+}

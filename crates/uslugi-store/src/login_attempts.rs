@@ -2,6 +2,7 @@
 
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder,
 };
 use uuid::Uuid;
 
@@ -57,11 +58,10 @@ pub async fn record(
 pub async fn reserve(
     db: &crate::Db,
     attempt: Attempt<'_>,
-    per_identifier: u64,
-    per_client: u64,
+    limits: Limits<'_>,
     since: i64,
     now: i64,
-) -> Result<Option<Uuid>, StoreError> {
+) -> Result<Reservation, StoreError> {
     use crate::entities::attempt_locks;
     use sea_orm::{TransactionTrait, sea_query::OnConflict};
     let txn = db.begin().await?;
@@ -78,9 +78,29 @@ pub async fn reserve(
     .await?;
     let (by_identifier, by_client) =
         failures_since(&txn, attempt.identifier_blind, attempt.client_blind, since).await?;
-    if by_identifier >= per_identifier || by_client >= per_client {
+    if by_identifier >= limits.per_identifier || by_client >= limits.per_client {
         txn.rollback().await?;
-        return Ok(None);
+        return Ok(Reservation::Refused {
+            retry_after_ms: now - since,
+        });
+    }
+    // The growing wait after recent failures of this identifier.
+    let gap = (limits.wait_after)(by_identifier);
+    if gap > 0 {
+        let last = login_attempts::Entity::find()
+            .filter(login_attempts::Column::IdentifierBlind.eq(attempt.identifier_blind))
+            .filter(login_attempts::Column::Success.eq(false))
+            .filter(login_attempts::Column::CreatedAt.gt(since))
+            .order_by_desc(login_attempts::Column::CreatedAt)
+            .one(&txn)
+            .await?
+            .map_or(0, |a| a.created_at);
+        if last + gap > now {
+            txn.rollback().await?;
+            return Ok(Reservation::Refused {
+                retry_after_ms: last + gap - now,
+            });
+        }
     }
     let id = Uuid::now_v7();
     login_attempts::Entity::insert(login_attempts::ActiveModel {
@@ -96,7 +116,47 @@ pub async fn reserve(
     .exec_without_returning(&txn)
     .await?;
     txn.commit().await?;
-    Ok(Some(id))
+    Ok(Reservation::Reserved {
+        id,
+        earlier_failures: by_identifier,
+    })
+}
+
+/// The limits an attempt is held to.
+#[derive(Clone, Copy)]
+pub struct Limits<'a> {
+    /// Failures of the identifier within the window that refuse further attempts.
+    pub per_identifier: u64,
+    /// Failures of the client within the window that refuse further attempts.
+    pub per_client: u64,
+    /// The wait (ms) required after the last failure, given how many the identifier has.
+    pub wait_after: &'a (dyn Fn(u64) -> i64 + Sync),
+}
+
+impl std::fmt::Debug for Limits<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Limits")
+            .field("per_identifier", &self.per_identifier)
+            .field("per_client", &self.per_client)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What [`reserve`] came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reservation {
+    /// Counted; the work may go on.
+    Reserved {
+        /// The attempt's row.
+        id: Uuid,
+        /// Failures of the identifier within the window before this one.
+        earlier_failures: u64,
+    },
+    /// Refused by a limit; try again after this long.
+    Refused {
+        /// Milliseconds to wait.
+        retry_after_ms: i64,
+    },
 }
 
 /// Writes the outcome of a reserved attempt.

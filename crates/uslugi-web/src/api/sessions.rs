@@ -35,7 +35,17 @@ pub async fn create(
         ip: &ip,
         user_agent: crate::routes::factors::user_agent(&headers),
     };
-    match login::login(crate::context::ctx(&state), &c.login, &c.password, &client).await {
+    let (device, new_device) = crate::device::token(&state, &headers);
+    let device = (!new_device).then_some(device.as_str());
+    match login::login(
+        crate::context::ctx(&state),
+        &c.login,
+        &c.password,
+        &client,
+        device,
+    )
+    .await
+    {
         Ok(signed) => {
             let id = signed.account_id;
             // The API has no second step yet: an account with a second factor signs in through

@@ -136,7 +136,9 @@ pub async fn post(
         ip: &ip,
         user_agent: crate::routes::factors::user_agent(&headers),
     };
-    match login::login(ctx, &form.login, &form.password, &client).await {
+    let (device, new_device) = crate::device::token(&state, &headers);
+    let device = (!new_device).then_some(device.as_str());
+    match login::login(ctx, &form.login, &form.password, &client, device).await {
         Ok(signed) => {
             session.remove(crate::routes::factors::BANK_SIGN_IN);
             crate::routes::factors::after_password(&state, &session, &headers, signed).await

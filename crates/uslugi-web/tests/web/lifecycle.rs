@@ -199,7 +199,7 @@ async fn the_login_history_is_paged_with_method_device_and_address() {
     let app = TestApp::spawn_with(|c| {
         c.auth.login_failures_per_login = 1000;
         c.auth.login_failures_per_client = 1000;
-        c.auth.lockout_after_failures = 1000;
+        c.auth.login_delay_cap_secs = 0;
         c.auth.captcha_after_failures = 1000;
     })
     .await;

@@ -136,7 +136,12 @@ async fn email_and_verified_snils_are_logins_too() {
 
 #[tokio::test]
 async fn ten_failures_on_a_login_throttle_it_even_for_the_right_password() {
-    let app = TestApp::spawn_with(|c| c.auth.captcha_after_failures = u64::MAX).await;
+    let app = TestApp::spawn_with(|c| {
+        c.auth.captcha_after_failures = u64::MAX;
+        // The growing wait between tries is tested on its own.
+        c.auth.login_delay_cap_secs = 0;
+    })
+    .await;
     app.register_by_phone("Смирнова", "Анна", "+79120000504")
         .await;
     logout(&app).await;
@@ -204,86 +209,100 @@ async fn the_api_signs_in_and_out() {
 }
 
 #[tokio::test]
-async fn failures_in_a_row_block_the_account_until_recovery_and_tell_the_owner() {
+async fn strangers_cannot_lock_the_owner_out_and_the_owner_is_told() {
     let app = TestApp::spawn_with(|c| {
-        c.auth.lockout_after_failures = 3;
-        c.auth.login_failures_per_login = 100;
+        c.auth.notify_owner_after_failures = 3;
+        c.auth.login_failures_per_login = 5;
+        c.auth.login_failures_per_client = 100;
         c.auth.captcha_after_failures = u64::MAX;
+        // The growing wait is tested on its own below.
+        c.auth.login_delay_cap_secs = 0;
     })
     .await;
-    app.register_by_phone("Смирнова", "Анна", "+79120000506")
-        .await;
+    let phone = "+79120000506";
+    // The owner's browser keeps its device cookie from the registration.
+    app.register_by_phone("Смирнова", "Анна", phone).await;
     logout(&app).await;
-    // Two failures, then a success: the count starts again.
-    for _ in 0..2 {
-        login(&app, "+79120000506", "Неверный-Пароль#1").await;
+    // Strangers spend the login's limit from anywhere.
+    let stranger = uslugi_testkit::browser("stranger");
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        let r = app
+            .submit_as(
+                &stranger,
+                "/login",
+                "/login",
+                &[("login", phone), ("password", "Неверный-Пароль#1")],
+            )
+            .await;
+        statuses.push(r.status().as_u16());
     }
+    assert_eq!(statuses, [200, 200, 200, 200, 200, 429], "{statuses:?}");
+    // Even with the right password, a stranger's browser now waits…
+    let r = app
+        .submit_as(
+            &stranger,
+            "/login",
+            "/login",
+            &[("login", phone), ("password", STRONG_PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.status(), 429);
+    // …while the owner's device signs in: nothing is blocked.
     assert_eq!(
-        TestApp::location(&login(&app, "+79120000506", STRONG_PASSWORD).await),
+        TestApp::location(&login(&app, phone, STRONG_PASSWORD).await),
         "/cabinet"
     );
-    logout(&app).await;
-    for _ in 0..3 {
-        let html = login(&app, "+79120000506", "Неверный-Пароль#1")
-            .await
-            .text()
-            .await
-            .unwrap();
-        assert!(html.contains("Неверный логин или пароль"));
-    }
-    // Blocked: a wrong password still gets the generic answer; the right one learns of the block.
-    let html = login(&app, "+79120000506", "Неверный-Пароль#1")
-        .await
-        .text()
-        .await
-        .unwrap();
-    assert!(html.contains("Неверный логин или пароль"));
-    let html = login(&app, "+79120000506", STRONG_PASSWORD)
-        .await
-        .text()
-        .await
-        .unwrap();
-    assert!(html.contains("Учётная запись заблокирована"), "{html}");
-    let told = app.last_message_to("+79120000506").await;
+    let told = app.last_message_to(phone).await;
     assert!(
         told["body"]
             .as_str()
             .unwrap()
-            .contains("заблокирована после 3 неудачных попыток"),
+            .contains("3 неудачные попытки входа"),
         "{told}"
     );
+}
 
-    // Recovery unblocks.
-    let token = app.hidden_field("/recover", "csrf_token").await;
-    app.post_form(
-        "/recover",
-        &[("csrf_token", &token), ("login", "+79120000506")],
-    )
+#[tokio::test]
+async fn each_try_after_a_few_failures_waits_longer() {
+    let app = TestApp::spawn_with(|c| {
+        c.auth.captcha_after_failures = u64::MAX;
+        c.auth.login_failures_per_login = 100;
+    })
     .await;
-    let code = app.sms_code("+79120000506").await;
-    let token = app.hidden_field("/recover/confirm", "csrf_token").await;
-    app.post_form(
-        "/recover/confirm",
-        &[("csrf_token", &token), ("code", &code)],
-    )
-    .await;
-    let token = app.hidden_field("/recover/password", "csrf_token").await;
-    let r = app
-        .post_form(
-            "/recover/password",
-            &[
-                ("csrf_token", &token),
-                ("password", "Синий-Кит#2027"),
-                ("password_confirmation", "Синий-Кит#2027"),
-            ],
-        )
-        .await;
-    assert_eq!(TestApp::location(&r), "/cabinet");
-    logout(&app).await;
-    assert_eq!(
-        TestApp::location(&login(&app, "+79120000506", "Синий-Кит#2027").await),
-        "/cabinet"
-    );
+    let phone = "+79120000507";
+    app.register_by_phone("Смирнова", "Анна", phone).await;
+    let stranger = uslugi_testkit::browser("stranger");
+    let attempt = |password: &'static str| {
+        let (app, stranger) = (&app, &stranger);
+        async move {
+            app.submit_as(
+                stranger,
+                "/login",
+                "/login",
+                &[("login", phone), ("password", password)],
+            )
+            .await
+        }
+    };
+    for _ in 0..5 {
+        assert_eq!(attempt("Неверный-Пароль#1").await.status(), 200);
+    }
+    // The sixth try comes too soon: a second's wait, said in Retry-After.
+    let r = attempt(STRONG_PASSWORD).await;
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.headers()["retry-after"], "1");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(attempt("Неверный-Пароль#1").await.status(), 200);
+    // Six failures now: three seconds.
+    let r = attempt(STRONG_PASSWORD).await;
+    assert_eq!(r.status(), 429);
+    let wait: i64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((2..=3).contains(&wait), "{wait}");
 }
 
 #[tokio::test]

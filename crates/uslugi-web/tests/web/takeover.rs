@@ -398,7 +398,7 @@ async fn parallel_password_guesses_stop_exactly_at_the_limit() {
                 ip: &ip,
                 user_agent: "guesser",
             };
-            uslugi_core::login::login(ctx(app), phone, &format!("Догадка#{i}"), &client).await
+            uslugi_core::login::login(ctx(app), phone, &format!("Догадка#{i}"), &client, None).await
         }
     });
     let results = join_all(guesses).await;
