@@ -63,26 +63,30 @@ pub async fn start(ctx: Ctx<'_>, login: &str, client_ip: &str) -> Result<Uuid, R
     let id = Uuid::new_v4();
     let code = new_code()?;
     // Find the account by phone or e-mail; the code goes to that same contact.
+    let contact = uslugi_domain::Phone::parse(login.trim())
+        .map(Contact::Phone)
+        .ok()
+        .or_else(|| {
+            uslugi_domain::Email::parse(login.trim())
+                .map(Contact::Email)
+                .ok()
+        });
     let mut found: Option<(Uuid, Contact)> = None;
-    if let Ok(p) = uslugi_domain::Phone::parse(login.trim()) {
-        let c = Contact::Phone(p);
-        if let Some(row) =
+    if let Some(c) = &contact
+        && let Some(row) =
             store_accounts::find_contact_by_blind(ctx.db, c.kind(), &c.blind(ctx.keys)).await?
-        {
-            found = Some((row.account_id, c));
-        }
-    } else if let Ok(e) = uslugi_domain::Email::parse(login.trim()) {
-        let c = Contact::Email(e);
-        if let Some(row) =
-            store_accounts::find_contact_by_blind(ctx.db, c.kind(), &c.blind(ctx.keys)).await?
-        {
-            found = Some((row.account_id, c));
-        }
+    {
+        found = Some((row.account_id, c.clone()));
     }
-    let target_blind = ctx
-        .keys
-        .blind_index()
-        .compute("recover", &login.trim().to_lowercase());
+    // The hourly limit is the contact's own, whatever its spelling («8 977…», «+7 (977)…») and
+    // whether or not an account has it: the same counter as every other code sent there.
+    let target_blind = match &contact {
+        Some(c) => c.blind(ctx.keys),
+        None => ctx
+            .keys
+            .blind_index()
+            .compute("recover", &login.trim().to_lowercase()),
+    };
     let data = serde_json::to_string(&RecoveryData {
         masked: mask_login(login),
     })

@@ -200,3 +200,43 @@ async fn a_malformed_login_is_named() {
         .unwrap();
     assert!(html.contains("Введите номер мобильного телефона"));
 }
+
+#[tokio::test]
+async fn other_spellings_of_a_number_share_its_hourly_limit() {
+    // Many clients, so that only the per-number limit can stop the sends.
+    let app = TestApp::spawn_with(|c| {
+        c.auth.sends_per_client_per_hour = 1000;
+        c.auth.sends_per_target_per_hour = 5;
+    })
+    .await;
+    let phone = "+79770000602";
+    app.register_by_phone("Смирнова", "Анна", phone).await;
+    let spellings = [
+        "+79770000602",
+        "89770000602",
+        "8 977 000-06-02",
+        "+7 (977) 000-06-02",
+        "8 (977) 000 06 02",
+        "+7 977 0000602",
+        "7 977 000 06 02",
+        "8-977-000-06-02",
+        "+7-977-000-06-02",
+        "8(977)0000602",
+        "+7(977)000-06-02",
+        "+7 977 000 06 02",
+    ];
+    for login in spellings {
+        app.submit_as(&browser("x"), "/recover", "/recover", &[("login", login)])
+            .await;
+    }
+    app.drain_worker().await;
+    let sent = app
+        .dev_outbox()
+        .await
+        .into_iter()
+        .filter(|m| m["to"] == phone)
+        .count();
+    // The registration's code counts too: five codes an hour to one number, however it is typed
+    // (each spelling had a limit of its own before: twelve recovery codes went out).
+    assert_eq!(sent, 5, "{sent} SMS to one number");
+}
