@@ -36,7 +36,7 @@ const CHECKED_PAGES = [
   'confirm (e-mail)',
   'e-mail link page',
   'used e-mail link',
-  'confirm (number taken)',
+  'password (number taken)',
 ];
 
 let browser;
@@ -525,7 +525,7 @@ for (const javaScriptEnabled of [true, false]) {
         ({ page } = await newPerson());
       });
 
-      test('the confirm page says the number is taken, without A\'s name', async () => {
+      test('the confirm page does not say whether the number has an account', async () => {
         await page.goto(`${server.baseUrl}/register`);
         await fillRegistration(page, B);
         const response = await continueStep1(page);
@@ -533,14 +533,8 @@ for (const javaScriptEnabled of [true, false]) {
         assert.equal(pathOf(page), '/register/confirm');
         assert.equal(await h1Of(page), 'Введите код из SMS');
         const heading = page.getByRole('heading', { name: 'Номер занят', exact: true });
-        assert.equal(await heading.count(), 1, 'no «Номер занят» notice');
-        assert.ok(await heading.isVisible(), '«Номер занят» is not visible');
+        assert.equal(await heading.count(), 0, '«Номер занят» before the code tells who has an account');
         assert.ok((await mainText(page)).includes(A.masked), 'the masked number is not shown');
-        const html = await page.content();
-        for (const part of [A.last_name, A.first_name, A.middle_name]) {
-          assert.ok(!html.includes(part), `B's page reveals A's name («${part}»)`);
-        }
-        await checkPage(page, 'confirm (number taken)');
       });
 
       test('B confirms with the newest code and gets the number', async () => {
@@ -549,6 +543,15 @@ for (const javaScriptEnabled of [true, false]) {
         let response = await submitAndWait(page, 'Подтвердить');
         assert.equal(response.status(), 200);
         assert.equal(pathOf(page), '/register/password', `B's code led to ${page.url()}`);
+        // The code proved the number is B's: now B is told it moves here, without A's name.
+        const heading = page.getByRole('heading', { name: 'Номер занят', exact: true });
+        assert.equal(await heading.count(), 1, 'no «Номер занят» notice after the code');
+        assert.ok(await heading.isVisible(), '«Номер занят» is not visible');
+        const html = await page.content();
+        for (const part of [A.last_name, A.first_name, A.middle_name]) {
+          assert.ok(!html.includes(part), `B's page reveals A's name («${part}»)`);
+        }
+        await checkPage(page, 'password (number taken)');
         response = await submitPassword(page, { password: PASSWORD, confirmation: PASSWORD, consent: true });
         assert.equal(response.status(), 200);
         assert.equal(pathOf(page), '/cabinet', `B's registration ended at ${page.url()}`);

@@ -125,7 +125,9 @@ pub struct RegistrationState {
     pub contact: Contact,
     /// The name typed.
     pub name: StoredName,
-    /// Another account holds the contact («Номер занят»).
+    /// Another account holds the contact («Номер занят»). Said only once the code or link
+    /// proved the contact is the person's: before that, the answer is the same whether or not an
+    /// account has it, so registration cannot be used to find out who has an account.
     pub taken: bool,
     /// The code or link was confirmed.
     pub confirmed: bool,
@@ -308,15 +310,17 @@ pub async fn state(ctx: Ctx<'_>, id: Uuid) -> Result<RegistrationState, Registra
     }
     let (contact, data) = decode(ctx, &v)?;
     let now = now_ms();
-    let taken = store_accounts::find_contact_by_blind(ctx.db, contact.kind(), &v.target_blind)
-        .await?
-        .is_some();
+    let confirmed = v.confirmed_at.is_some();
+    let taken = confirmed
+        && store_accounts::find_contact_by_blind(ctx.db, contact.kind(), &v.target_blind)
+            .await?
+            .is_some();
     Ok(RegistrationState {
         id,
         contact,
         name: data.name,
         taken,
-        confirmed: v.confirmed_at.is_some(),
+        confirmed,
         resend_in_secs: ((v.resend_after - now) / 1000).max(0),
         expired: v.expires_at <= now,
         void: v.attempts >= v.max_attempts,

@@ -437,6 +437,9 @@ struct PasswordPage {
     contact_confirmed: &'static str,
     strength: Option<&'static str>,
     consent: bool,
+    /// Another account holds the contact just proven («Номер занят»).
+    taken: bool,
+    by_email: bool,
 }
 
 async fn confirmed_registration(
@@ -480,6 +483,8 @@ pub async fn password_get(
         contact_confirmed: confirmed_label(&st.contact),
         strength: None,
         consent: false,
+        taken: st.taken,
+        by_email: matches!(st.contact, Contact::Email(_)),
     };
     Ok(Html(render(&page)?).into_response())
 }
@@ -562,6 +567,8 @@ pub async fn password_post(
         contact_confirmed: confirmed_label(&st.contact),
         strength: (!form.password.is_empty()).then(|| strength(&form.password, &ctx_pw).label),
         consent,
+        taken: st.taken,
+        by_email: matches!(st.contact, Contact::Email(_)),
     };
     Ok(Html(render(&page)?).into_response())
 }

@@ -255,3 +255,47 @@ async fn every_operation_in_the_openapi_description_is_served() {
         }
     }
 }
+
+#[tokio::test]
+async fn registration_tells_nobody_who_has_an_account_until_the_code_proves_the_number() {
+    let app = TestApp::spawn().await;
+    let taken = "+79120000410";
+    app.register_by_phone("Смирнова", "Анна", taken).await;
+    app.sign_out().await;
+    let start = |phone: &'static str| {
+        let app = &app;
+        async move {
+            call(
+                app,
+                "POST",
+                "/api/v1/registrations",
+                Some(json!({ "last_name": "Кузнецов", "first_name": "Дмитрий", "phone": phone })),
+            )
+            .await
+        }
+    };
+    let (s1, with_account) = start("8 912 000-04-10").await;
+    let (s2, without) = start("8 912 000-04-11").await;
+    assert_eq!((s1, s2), (201, 201));
+    // The same answer, field for field but the id and the masked number.
+    let shape = |v: &Value| {
+        let mut v = v.clone();
+        v["id"] = json!("");
+        v["masked_contact"] = json!("");
+        v
+    };
+    assert_eq!(shape(&with_account), shape(&without));
+    assert_eq!(with_account["contact_taken"], false);
+    // The confirm page says nothing either; after the code, the person learns it.
+    let id = with_account["id"].as_str().unwrap().to_owned();
+    let code = app.sms_code(taken).await;
+    let (status, st) = call(
+        &app,
+        "POST",
+        &format!("/api/v1/registrations/{id}/code"),
+        Some(json!({ "code": code })),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(st["contact_taken"], true, "{st}");
+}

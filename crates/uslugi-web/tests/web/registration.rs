@@ -468,11 +468,8 @@ async fn a_taken_number_is_released_to_the_person_who_proves_it() {
         .text()
         .await
         .unwrap();
-    assert!(page.contains("Номер занят"));
-    assert!(
-        !page.contains("Смирнова"),
-        "whose number it is stays hidden"
-    );
+    // Before the code, nothing tells that an account has the number.
+    assert!(!page.contains("Номер занят"), "{page}");
     let code = app.sms_code(PHONE).await;
     let token = uslugi_testkit::hidden_value(&page, "csrf_token").unwrap();
     other
@@ -490,6 +487,12 @@ async fn a_taken_number_is_released_to_the_person_who_proves_it() {
         .text()
         .await
         .unwrap();
+    // The code proved the number: now the person is told it moves here.
+    assert!(page.contains("Номер занят"), "{page}");
+    assert!(
+        !page.contains("Смирнова"),
+        "whose number it is stays hidden"
+    );
     let token = uslugi_testkit::hidden_value(&page, "csrf_token").unwrap();
     let r = other
         .post(app.url("/register/password"))
