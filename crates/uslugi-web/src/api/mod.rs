@@ -39,6 +39,7 @@ pub struct Problem {
     detail: String,
     errors: Vec<FieldProblem>,
     retry_after: Option<i64>,
+    captcha_question: Option<String>,
 }
 
 impl Problem {
@@ -49,6 +50,7 @@ impl Problem {
             detail: detail.into(),
             errors: Vec::new(),
             retry_after: None,
+            captcha_question: None,
         }
     }
 
@@ -66,6 +68,7 @@ impl Problem {
                 })
                 .collect(),
             retry_after: None,
+            captcha_question: None,
         }
     }
 
@@ -79,6 +82,7 @@ impl Problem {
                 message: message.into(),
             }],
             retry_after: None,
+            captcha_question: None,
         }
     }
 
@@ -89,7 +93,14 @@ impl Problem {
             detail: detail.into(),
             errors: Vec::new(),
             retry_after: Some(retry_after),
+            captcha_question: None,
         }
+    }
+
+    /// With the captcha question the next request must answer.
+    pub fn with_captcha(mut self, question: String) -> Problem {
+        self.captcha_question = Some(question);
+        self
     }
 
     /// An internal error: logged once here with a reference id, never described to the client.
@@ -113,6 +124,9 @@ impl IntoResponse for Problem {
         });
         if !self.errors.is_empty() {
             body["errors"] = serde_json::to_value(&self.errors).unwrap_or_default();
+        }
+        if let Some(q) = &self.captcha_question {
+            body["captcha_question"] = serde_json::json!(q);
         }
         let mut resp = (self.status, Json(body)).into_response();
         resp.headers_mut().insert(

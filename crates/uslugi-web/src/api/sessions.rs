@@ -19,6 +19,9 @@ pub struct Credentials {
     login: String,
     #[serde(default)]
     password: String,
+    /// The answer to the captcha question, when one was asked.
+    #[serde(default)]
+    captcha: String,
 }
 
 /// `POST /api/v1/sessions` — anyone: signs in; the session cookie is replaced.
@@ -31,6 +34,26 @@ pub async fn create(
 ) -> Result<Response, Problem> {
     let Json(c) = body.map_err(bad_json)?;
     let ip = client_ip(&state, peer, &headers);
+    // The same protection as on the page: after repeated failures the captcha is required
+    // before the password is even checked.
+    if login::needs_captcha(crate::context::ctx(&state), &c.login, &ip)
+        .await
+        .map_err(Problem::internal)?
+    {
+        use crate::routes::login::{CAPTCHA_KEY, new_captcha};
+        let expected = session.get::<String>(CAPTCHA_KEY).unwrap_or_default();
+        if c.captcha.trim().is_empty() || !uslugi_core::captcha::check(&expected, &c.captcha) {
+            let message = if c.captcha.trim().is_empty() {
+                "Ответьте на проверочный вопрос цифрами"
+            } else {
+                "Неверный ответ на проверочный вопрос. Ответьте на новый вопрос"
+            };
+            return Err(
+                Problem::field("captcha", message).with_captcha(new_captcha(&state, &session))
+            );
+        }
+        session.remove(CAPTCHA_KEY);
+    }
     let client = login::Client {
         ip: &ip,
         user_agent: crate::routes::factors::user_agent(&headers),

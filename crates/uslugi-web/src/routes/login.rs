@@ -34,10 +34,10 @@ struct LoginPage {
     banks: bool,
 }
 
-const CAPTCHA_KEY: &str = "captcha";
+pub(crate) const CAPTCHA_KEY: &str = "captcha";
 
 /// Asks a new captcha question: the answer stays in the session, the question goes on the page.
-fn new_captcha(state: &AppState, session: &Session) -> String {
+pub(crate) fn new_captcha(state: &AppState, session: &Session) -> String {
     let c = uslugi_core::captcha::challenge();
     session.insert(state, CAPTCHA_KEY, &c.answer);
     c.question

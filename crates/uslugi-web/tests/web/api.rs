@@ -299,3 +299,63 @@ async fn registration_tells_nobody_who_has_an_account_until_the_code_proves_the_
     assert_eq!(status, 200);
     assert_eq!(st["contact_taken"], true, "{st}");
 }
+
+/// Answers «Сколько будет семь плюс четыре?».
+fn solve(question: &str) -> String {
+    const WORDS: [&str; 10] = [
+        "ноль",
+        "один",
+        "два",
+        "три",
+        "четыре",
+        "пять",
+        "шесть",
+        "семь",
+        "восемь",
+        "девять",
+    ];
+    let words: Vec<&str> = question.trim_end_matches('?').split_whitespace().collect();
+    let n = |w: &str| WORDS.iter().position(|x| *x == w).unwrap() as i64;
+    let (a, op, b) = (n(words[2]), words[3], n(words[4]));
+    (if op == "плюс" { a + b } else { a - b }).to_string()
+}
+
+#[tokio::test]
+async fn the_api_asks_the_captcha_after_failures_as_the_page_does() {
+    let app = TestApp::spawn().await;
+    let phone = "+79120000412";
+    app.register_by_phone("Смирнова", "Анна", phone).await;
+    app.sign_out().await;
+    for _ in 0..3 {
+        let (status, _) = call(
+            &app,
+            "POST",
+            "/api/v1/sessions",
+            Some(json!({ "login": phone, "password": "Неверный-Пароль#1" })),
+        )
+        .await;
+        assert_eq!(status, 401);
+    }
+    // The right password without the captcha: the question, not a session.
+    let (status, problem) = call(
+        &app,
+        "POST",
+        "/api/v1/sessions",
+        Some(json!({ "login": phone, "password": STRONG_PASSWORD })),
+    )
+    .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "captcha");
+    let question = problem["captcha_question"].as_str().unwrap().to_owned();
+    assert!(question.starts_with("Сколько будет"), "{question}");
+    assert_eq!(call(&app, "GET", "/api/v1/me", None).await.0, 401);
+    // Answered: signed in.
+    let (status, body) = call(
+        &app,
+        "POST",
+        "/api/v1/sessions",
+        Some(json!({ "login": phone, "password": STRONG_PASSWORD, "captcha": solve(&question) })),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+}
