@@ -124,6 +124,23 @@ pub fn reference_id() -> String {
         .collect()
 }
 
+/// The Russian `detail` of a problem the API answers without a handler's own words (people read
+/// these too: every `detail` is Russian).
+pub fn api_detail(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "Запрос не распознан",
+        403 => "Запрос отклонён: он пришёл не со страниц портала или без тела в формате JSON",
+        404 => "Не найдено",
+        405 => "Этот метод здесь не поддерживается",
+        408 => "Запрос не успел прийти целиком. Повторите его",
+        413 => "Слишком большой запрос. Уменьшите его и повторите",
+        415 => "Отправьте тело запроса в формате JSON",
+        429 => "Слишком много запросов. Подождите немного и попробуйте снова",
+        503 => "Сервис временно недоступен. Попробуйте через несколько минут",
+        _ => "Внутренняя ошибка. Назовите код ошибки службе поддержки",
+    }
+}
+
 /// Renders an error marked by [`ErrorKind`] for the request path.
 pub fn render_error(kind: &ErrorKind, api: bool, layout: crate::layout::Layout) -> Response {
     if api {
@@ -131,7 +148,7 @@ pub fn render_error(kind: &ErrorKind, api: bool, layout: crate::layout::Layout) 
             "type": "about:blank",
             "title": kind.status.canonical_reason().unwrap_or("Error"),
             "status": kind.status.as_u16(),
-            "detail": kind.detail,
+            "detail": api_detail(kind.status),
             "reference": kind.reference,
         });
         let mut resp = (kind.status, Json(body)).into_response();

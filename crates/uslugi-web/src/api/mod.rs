@@ -144,10 +144,26 @@ impl IntoResponse for Problem {
 
 /// Maps a JSON body rejection to a 400 problem.
 pub fn bad_json(e: axum::extract::rejection::JsonRejection) -> Problem {
-    Problem::new(
-        StatusCode::BAD_REQUEST,
-        format!("Тело запроса не разобрано: {}", e.body_text()),
-    )
+    use axum::extract::rejection::JsonRejection as Why;
+    // In Russian, without the parser's English: people read these details too.
+    match &e {
+        _ if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            crate::error::api_detail(StatusCode::PAYLOAD_TOO_LARGE),
+        ),
+        Why::MissingJsonContentType(_) => Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            crate::error::api_detail(StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        ),
+        Why::JsonDataError(_) => Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Поля запроса не того вида: проверьте типы значений по описанию API",
+        ),
+        _ => Problem::new(
+            StatusCode::BAD_REQUEST,
+            "Тело запроса не разобрано: это не JSON или он оборван",
+        ),
+    }
 }
 
 /// `GET /api/openapi.json` — anyone.

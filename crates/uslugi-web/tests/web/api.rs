@@ -247,9 +247,9 @@ async fn every_operation_in_the_openapi_description_is_served() {
             let body = (method != "get").then(|| json!({}));
             let (status, v) = call(&app, &method.to_uppercase(), &concrete, body).await;
             assert_ne!(status, 405, "{method} {path}");
-            // The router's own 404 says "not found"; the API's 404s say what was not found.
+            // The router's own 404 says «Не найдено»; the API's 404s say what was not found.
             assert!(
-                !(status == 404 && v["detail"] == "not found"),
+                !(status == 404 && v["detail"] == "Не найдено"),
                 "{method} {path} is not routed"
             );
         }
@@ -358,4 +358,49 @@ async fn the_api_asks_the_captcha_after_failures_as_the_page_does() {
     )
     .await;
     assert_eq!(status, 201, "{body}");
+}
+
+#[tokio::test]
+async fn oversized_or_broken_json_gets_a_russian_problem() {
+    let app = TestApp::spawn().await;
+    let big = "я".repeat(100_000);
+    let r = app
+        .client
+        .post(app.url("/api/v1/registrations"))
+        .header("origin", &app.base_url)
+        .json(&json!({ "last_name": big }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    assert_eq!(
+        r.headers()["content-type"],
+        "application/problem+json",
+        "problem JSON, not a page"
+    );
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(
+        v["detail"],
+        "Слишком большой запрос. Уменьшите его и повторите"
+    );
+    let r = app
+        .client
+        .post(app.url("/api/v1/registrations"))
+        .header("origin", &app.base_url)
+        .header("content-type", "application/json")
+        .body("{\"last_name\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().await.unwrap();
+    assert!(
+        v["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("Тело запроса не разобрано"),
+        "{v}"
+    );
+    let (status, v) = call(&app, "GET", "/api/v1/nothing-here", None).await;
+    assert_eq!((status, v["detail"].as_str().unwrap()), (404, "Не найдено"));
 }
