@@ -299,9 +299,7 @@ pub async fn login(
     };
     // One transaction for the attempt and the journal entry: one commit (one fsync) per login.
     let txn = db.begin().await.map_err(uslugi_store::StoreError::from)?;
-    if ok {
-        login_attempts::settle(&txn, attempt_id, true).await?;
-    }
+    login_attempts::settle(&txn, attempt_id, ok).await?;
     if let Some(id) = account_id {
         let event = if ok { "login.success" } else { "login.failure" };
         store_accounts::journal(

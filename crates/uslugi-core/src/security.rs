@@ -409,11 +409,9 @@ pub async fn reauthenticate(
         .verify(row.password_hash.clone(), password.to_owned())
         .await
         .map_err(|e| internal(&e))?;
-    if ok {
-        login_attempts::settle(ctx.db, attempt_id, true)
-            .await
-            .map_err(|e| internal(&e))?;
-    }
+    login_attempts::settle(ctx.db, attempt_id, ok)
+        .await
+        .map_err(|e| internal(&e))?;
     if ok {
         Ok(())
     } else {

@@ -40,6 +40,7 @@ pub async fn record(
         created_at: Set(now),
         method: Set(Some(attempt.method.to_owned())),
         client_info: Set(attempt.client_info),
+        pending: Set(false),
     })
     .exec_without_returning(db)
     .await?;
@@ -76,7 +77,15 @@ pub async fn reserve(
     )
     .exec_without_returning(&txn)
     .await?;
-    let (by_identifier, by_client) =
+    // Pending attempts of the identifier count towards its limit (that is what makes parallel
+    // guesses wait their turn); the client's limit and the wait count decided failures only.
+    let by_identifier = login_attempts::Entity::find()
+        .filter(login_attempts::Column::IdentifierBlind.eq(attempt.identifier_blind))
+        .filter(login_attempts::Column::Success.eq(false))
+        .filter(login_attempts::Column::CreatedAt.gt(since))
+        .count(&txn)
+        .await?;
+    let (decided, by_client) =
         failures_since(&txn, attempt.identifier_blind, attempt.client_blind, since).await?;
     if by_identifier >= limits.per_identifier || by_client >= limits.per_client {
         txn.rollback().await?;
@@ -85,11 +94,12 @@ pub async fn reserve(
         });
     }
     // The growing wait after recent failures of this identifier.
-    let gap = (limits.wait_after)(by_identifier);
+    let gap = (limits.wait_after)(decided);
     if gap > 0 {
         let last = login_attempts::Entity::find()
             .filter(login_attempts::Column::IdentifierBlind.eq(attempt.identifier_blind))
             .filter(login_attempts::Column::Success.eq(false))
+            .filter(login_attempts::Column::Pending.eq(false))
             .filter(login_attempts::Column::CreatedAt.gt(since))
             .order_by_desc(login_attempts::Column::CreatedAt)
             .one(&txn)
@@ -112,13 +122,14 @@ pub async fn reserve(
         created_at: Set(now),
         method: Set(Some(attempt.method.to_owned())),
         client_info: Set(attempt.client_info),
+        pending: Set(true),
     })
     .exec_without_returning(&txn)
     .await?;
     txn.commit().await?;
     Ok(Reservation::Reserved {
         id,
-        earlier_failures: by_identifier,
+        earlier_failures: decided,
     })
 }
 
@@ -159,12 +170,16 @@ pub enum Reservation {
     },
 }
 
-/// Writes the outcome of a reserved attempt.
+/// Writes the outcome of a reserved attempt (it is no longer pending).
 pub async fn settle(db: &impl ConnectionTrait, id: Uuid, success: bool) -> Result<(), StoreError> {
     login_attempts::Entity::update_many()
         .col_expr(
             login_attempts::Column::Success,
             sea_orm::sea_query::Expr::value(success),
+        )
+        .col_expr(
+            login_attempts::Column::Pending,
+            sea_orm::sea_query::Expr::value(false),
         )
         .filter(login_attempts::Column::Id.eq(id))
         .exec(db)
@@ -172,7 +187,7 @@ pub async fn settle(db: &impl ConnectionTrait, id: Uuid, success: bool) -> Resul
     Ok(())
 }
 
-/// Failed attempts since `since` for an identifier and for a client.
+/// Decided failed attempts (not pending ones) since `since` for an identifier and for a client.
 pub async fn failures_since(
     db: &impl ConnectionTrait,
     identifier_blind: &str,
@@ -182,12 +197,14 @@ pub async fn failures_since(
     let by_identifier = login_attempts::Entity::find()
         .filter(login_attempts::Column::IdentifierBlind.eq(identifier_blind))
         .filter(login_attempts::Column::Success.eq(false))
+        .filter(login_attempts::Column::Pending.eq(false))
         .filter(login_attempts::Column::CreatedAt.gt(since))
         .count(db)
         .await?;
     let by_client = login_attempts::Entity::find()
         .filter(login_attempts::Column::ClientBlind.eq(client_blind))
         .filter(login_attempts::Column::Success.eq(false))
+        .filter(login_attempts::Column::Pending.eq(false))
         .filter(login_attempts::Column::CreatedAt.gt(since))
         .count(db)
         .await?;

@@ -593,9 +593,7 @@ pub async fn verify(
         Method::Passkey => Err(FactorError::WrongCode),
     };
     let ok = result.is_ok();
-    if ok {
-        login_attempts::settle(ctx.db, attempt_id, true).await?;
-    }
+    login_attempts::settle(ctx.db, attempt_id, ok).await?;
     if ok && method == Method::Backup {
         store_accounts::journal(
             ctx.db,

@@ -14,6 +14,7 @@ pub struct Model {
     pub created_at: i64,
     pub method: Option<String>,
     pub client_info: Option<String>,
+    pub pending: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -24,6 +24,7 @@ mod m0017_code_offline;
 mod m0018_contact_changes;
 mod m0019_attempt_locks;
 mod m0020_account_roles;
+mod m0021_attempt_pending;
 
 /// Runs the migrations in order.
 #[derive(Debug)]
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0018_contact_changes::Migration),
             Box::new(m0019_attempt_locks::Migration),
             Box::new(m0020_account_roles::Migration),
+            Box::new(m0021_attempt_pending::Migration),
         ]
     }
 }

@@ -404,3 +404,42 @@ async fn oversized_or_broken_json_gets_a_russian_problem() {
     let (status, v) = call(&app, "GET", "/api/v1/nothing-here", None).await;
     assert_eq!((status, v["detail"].as_str().unwrap()), (404, "Не найдено"));
 }
+
+#[tokio::test]
+async fn many_people_signing_in_at_once_from_one_address_are_not_taken_for_a_guesser() {
+    // The production hashing strength, so that the sign-ins overlap as they do for real.
+    let app = TestApp::spawn_with(|c| {
+        c.auth.argon2_memory_kib = 19 * 1024;
+        c.auth.argon2_iterations = 2;
+    })
+    .await;
+    let phone = "+79120000413";
+    app.register_by_phone("Смирнова", "Анна", phone).await;
+    // Sign-ins under way count towards the login's own limit until decided, but never towards
+    // the captcha or the address's limit.
+    // Four people at a time, each signing in four times in a row: later sign-ins arrive while
+    // others are being checked.
+    let person = || {
+        let app = &app;
+        async move {
+            let mut statuses = Vec::new();
+            for _ in 0..4 {
+                statuses.push(
+                    uslugi_testkit::browser("office")
+                        .post(app.url("/api/v1/sessions"))
+                        .header("origin", &app.base_url)
+                        .json(&json!({ "login": phone, "password": STRONG_PASSWORD }))
+                        .send()
+                        .await
+                        .unwrap()
+                        .status()
+                        .as_u16(),
+                );
+            }
+            statuses
+        }
+    };
+    let (a, b, c, d) = tokio::join!(person(), person(), person(), person());
+    let all: Vec<u16> = [a, b, c, d].concat();
+    assert_eq!(all, [201; 16]);
+}
