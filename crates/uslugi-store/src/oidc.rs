@@ -256,14 +256,17 @@ pub async fn untake_codes(
     Ok(())
 }
 
-/// Uses up whichever of these refresh tokens are live (neither revoked nor expired), in one
-/// statement; returns those it used up.
+/// Uses up whichever of these refresh tokens are live (neither revoked nor expired) and belong to
+/// an active account, in one statement; returns those it used up. (An account that is blocked,
+/// deactivated or deleted has its tokens revoked when that happens; the condition here closes
+/// the gap for a refresh under way at that moment, without a read of its own.)
 pub async fn take_refresh_tokens(
     db: &impl ConnectionTrait,
     token_hashes: &[&str],
     now: i64,
 ) -> Result<Vec<TokenRow>, StoreError> {
-    use crate::entities::oauth_tokens;
+    use crate::entities::{accounts, oauth_tokens};
+    use sea_orm::sea_query::Query;
     if token_hashes.is_empty() {
         return Ok(Vec::new());
     }
@@ -273,6 +276,15 @@ pub async fn take_refresh_tokens(
         .filter(oauth_tokens::Column::Kind.eq("refresh"))
         .filter(oauth_tokens::Column::RevokedAt.is_null())
         .filter(oauth_tokens::Column::ExpiresAt.gt(now))
+        .filter(
+            oauth_tokens::Column::AccountId.in_subquery(
+                Query::select()
+                    .column(accounts::Column::Id)
+                    .from(accounts::Entity)
+                    .and_where(accounts::Column::Status.eq(crate::accounts::status::ACTIVE))
+                    .to_owned(),
+            ),
+        )
         .exec_with_returning(db)
         .await?)
 }

@@ -653,22 +653,6 @@ pub async fn refresh_for(
     let Some(Claimed::Refresh(row)) = claimed else {
         return not_live(ctx, client, &hash, now).await;
     };
-    // A blocked, deactivated or deleted account's tokens are revoked when that happens; this
-    // check closes the gap for a grant under way at that moment.
-    let active = match row.account_id {
-        Some(id) => uslugi_store::accounts::find_account(ctx.db, id)
-            .await
-            .map_err(internal)?
-            .is_some_and(|a| a.status == uslugi_store::accounts::status::ACTIVE),
-        None => false,
-    };
-    if !active {
-        let family = row.code_hash.as_deref().unwrap_or(&row.token_hash);
-        store::revoke_from_code(ctx.db, family, now)
-            .await
-            .map_err(internal)?;
-        return Err(TokenError::InvalidGrant("the account is not active".into()));
-    }
     Ok(Tokens {
         access_token: access,
         token_type: "Bearer",
