@@ -20,18 +20,7 @@ pub type JournalRow = account_journal::Model;
 /// A level change.
 pub type LevelRow = account_levels::Model;
 
-/// Account states.
-pub mod status {
-    /// Can sign in.
-    pub const ACTIVE: &str = "active";
-    /// Blocked after too many failed sign-ins, until access is recovered.
-    pub const BLOCKED: &str = "blocked";
-    /// Deactivated by its owner; signing in within the grace period restores it, after that it
-    /// is deleted.
-    pub const DEACTIVATED: &str = "deactivated";
-    /// Deleted: personal data erased, the journal kept.
-    pub const DELETED: &str = "deleted";
-}
+pub use crate::entities::accounts::status;
 
 /// Input for a new account.
 #[derive(Debug, Clone)]

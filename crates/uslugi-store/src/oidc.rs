@@ -281,7 +281,7 @@ pub async fn take_refresh_tokens(
                 Query::select()
                     .column(accounts::Column::Id)
                     .from(accounts::Entity)
-                    .and_where(accounts::Column::Status.eq(crate::accounts::status::ACTIVE))
+                    .and_where(accounts::Column::Status.eq(accounts::status::ACTIVE))
                     .to_owned(),
             ),
         )

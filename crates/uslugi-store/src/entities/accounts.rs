@@ -23,3 +23,16 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// Account states.
+pub mod status {
+    /// Can sign in.
+    pub const ACTIVE: &str = "active";
+    /// Blocked (by staff, on a signal a stranger cannot forge), until access is recovered.
+    pub const BLOCKED: &str = "blocked";
+    /// Deactivated by its owner; signing in within the grace period restores it, after that it
+    /// is deleted.
+    pub const DEACTIVATED: &str = "deactivated";
+    /// Deleted: personal data erased, the journal kept.
+    pub const DELETED: &str = "deleted";
+}
