@@ -62,13 +62,10 @@ struct Pending {
     reauth: Option<String>,
 }
 
-/// Starts a step-up: the signed-in person, whose password was just checked, passes the second
-/// step again before a change that could hand the account over; then goes on to `next`.
-pub fn start_step_up(state: &AppState, session: &Session, account_id: Uuid, next: &str) {
-    session.insert(
-        state,
-        PENDING,
-        &Pending {
+impl Pending {
+    /// A second step starting now for a sign-in of `account_id`, nothing tried yet.
+    fn new(account_id: Uuid) -> Pending {
+        Pending {
             account_id,
             started_at: now_ms(),
             reactivated: false,
@@ -79,7 +76,20 @@ pub fn start_step_up(state: &AppState, session: &Session, account_id: Uuid, next
             tries: 0,
             recovery: None,
             skip_sms: false,
+            reauth: None,
+        }
+    }
+}
+
+/// Starts a step-up: the signed-in person, whose password was just checked, passes the second
+/// step again before a change that could hand the account over; then goes on to `next`.
+pub fn start_step_up(state: &AppState, session: &Session, account_id: Uuid, next: &str) {
+    session.insert(
+        state,
+        PENDING,
+        &Pending {
             reauth: Some(next.to_owned()),
+            ..Pending::new(account_id)
         },
     );
 }
@@ -113,17 +123,9 @@ pub async fn recovery_needs_factor(
             state,
             PENDING,
             &Pending {
-                account_id,
-                started_at: now_ms(),
-                reactivated: false,
-                must_change_password: false,
-                sms_id: None,
-                sms_masked: None,
-                sms_sent_at: None,
-                tries: 0,
                 recovery: Some(recovery_id),
                 skip_sms,
-                reauth: None,
+                ..Pending::new(account_id)
             },
         );
     }
@@ -153,17 +155,9 @@ pub async fn after_password(
             state,
             PENDING,
             &Pending {
-                account_id: signed.account_id,
-                started_at: now_ms(),
                 reactivated: signed.reactivated,
                 must_change_password: signed.must_change_password,
-                sms_id: None,
-                sms_masked: None,
-                sms_sent_at: None,
-                tries: 0,
-                recovery: None,
-                skip_sms: false,
-                reauth: None,
+                ..Pending::new(signed.account_id)
             },
         );
         return Ok(Redirect::to("/login/factor").into_response());
