@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use uslugi_core::{
-    Config, Db, Keys, contacts, deactivation, delivery::Senders, profile, registries, uploads,
-    worker::Worker,
+    Config, Db, Keys, identity::contacts, identity::deactivation, identity::profile,
+    identity::registries, identity::uploads, kernel::delivery::Senders, kernel::worker::Worker,
 };
 
 /// The worker with every job handler of the portal, using the built-in adapters the

@@ -30,9 +30,9 @@ use axum::{Router, routing::post};
 use serde_json::json;
 use uslugi_core::{
     Config, Keys,
-    config::{HttpSmsConfig, SmsConfig},
-    profile::{self, PassportData, PersonalData},
-    registries::SimulatedRegistries,
+    identity::profile::{self, PassportData, PersonalData},
+    identity::registries::SimulatedRegistries,
+    kernel::config::{HttpSmsConfig, SmsConfig},
 };
 
 type Codes = Arc<Mutex<HashMap<String, String>>>;
@@ -244,17 +244,17 @@ async fn main() {
     let mut accounts = Vec::new();
     for p in &people {
         let id = uuid::Uuid::now_v7();
-        let name = uslugi_core::accounts::StoredName {
+        let name = uslugi_core::identity::accounts::StoredName {
             last: p.last_name.clone(),
             first: p.first_name.clone(),
             middle: p.middle_name.clone(),
         };
-        uslugi_store::accounts::insert_account(
+        uslugi_store::identity::accounts::insert_account(
             &db,
-            uslugi_store::accounts::NewAccount {
+            uslugi_store::identity::accounts::NewAccount {
                 id,
                 level: "simplified".into(),
-                name: uslugi_core::accounts::encrypt_name(&keys, &name).expect("name"),
+                name: uslugi_core::identity::accounts::encrypt_name(&keys, &name).expect("name"),
                 password_hash: "x".into(),
             },
             uslugi_store::now_ms(),

@@ -13,9 +13,9 @@
 use std::{net::SocketAddr, sync::Arc, time::Instant};
 
 use serde_json::json;
-use uslugi_core::{Config, Keys, accounts::StoredName};
+use uslugi_core::{Config, Keys, identity::accounts::StoredName};
 use uslugi_store::{
-    accounts::{NewAccount, NewContact, insert_bulk},
+    identity::accounts::{NewAccount, NewContact, insert_bulk},
     sea_orm::TransactionTrait,
 };
 
@@ -55,11 +55,12 @@ pub async fn run(accounts: usize, logins: usize, concurrency: usize) {
     let keys = Keys::generate().expect("keys");
 
     // 1. Seed.
-    let passwords = uslugi_core::passwords::Passwords::new(&config.auth).expect("passwords");
+    let passwords =
+        uslugi_core::kernel::passwords::Passwords::new(&config.auth).expect("passwords");
     let hash = passwords.hash(PASSWORD.to_owned()).await.expect("hash");
     let started = Instant::now();
     let now = uslugi_store::now_ms();
-    let name = uslugi_core::accounts::encrypt_name(
+    let name = uslugi_core::identity::accounts::encrypt_name(
         &keys,
         &StoredName {
             last: "Иванова".into(),
@@ -76,7 +77,7 @@ pub async fn run(accounts: usize, logins: usize, concurrency: usize) {
         let mut contacts = Vec::with_capacity(end - n);
         for i in n..end {
             let id = uuid::Uuid::now_v7();
-            let contact = uslugi_core::accounts::Contact::Phone(
+            let contact = uslugi_core::identity::accounts::Contact::Phone(
                 uslugi_domain::Phone::parse(&phone(i)).expect("phone"),
             );
             new_accounts.push(NewAccount {
@@ -89,7 +90,8 @@ pub async fn run(accounts: usize, logins: usize, concurrency: usize) {
             contacts.push(NewContact {
                 account_id: id,
                 kind: "phone".into(),
-                value: uslugi_core::accounts::encrypt_contact(&keys, &contact).expect("contact"),
+                value: uslugi_core::identity::accounts::encrypt_contact(&keys, &contact)
+                    .expect("contact"),
                 value_blind: contact.blind(&keys),
             });
         }
@@ -201,10 +203,10 @@ pub async fn run(accounts: usize, logins: usize, concurrency: usize) {
 pub async fn seed_one(
     db: &uslugi_store::Db,
     keys: &Keys,
-    passwords: &uslugi_core::passwords::Passwords,
+    passwords: &uslugi_core::kernel::passwords::Passwords,
 ) -> uuid::Uuid {
     let id = uuid::Uuid::now_v7();
-    let contact = uslugi_core::accounts::Contact::Phone(
+    let contact = uslugi_core::identity::accounts::Contact::Phone(
         uslugi_domain::Phone::parse(&phone(0)).expect("phone"),
     );
     insert_bulk(
@@ -212,7 +214,7 @@ pub async fn seed_one(
         vec![NewAccount {
             id,
             level: "simplified".into(),
-            name: uslugi_core::accounts::encrypt_name(
+            name: uslugi_core::identity::accounts::encrypt_name(
                 keys,
                 &StoredName {
                     last: "Иванова".into(),
@@ -226,7 +228,8 @@ pub async fn seed_one(
         vec![NewContact {
             account_id: id,
             kind: "phone".into(),
-            value: uslugi_core::accounts::encrypt_contact(keys, &contact).expect("contact"),
+            value: uslugi_core::identity::accounts::encrypt_contact(keys, &contact)
+                .expect("contact"),
             value_blind: contact.blind(keys),
         }],
         uslugi_store::now_ms(),

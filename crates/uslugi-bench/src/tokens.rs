@@ -25,7 +25,7 @@ use std::{
 
 use uslugi_core::{
     Config, Keys,
-    oidc::{
+    sso::oidc::{
         clients::{self, ClientSpec},
         flow::{self, AuthorizeRequest},
     },
@@ -214,7 +214,8 @@ pub async fn run(n: usize, concurrency: usize, alg: &str) {
     let port = free_port();
     let addr: SocketAddr = ([127, 0, 0, 1], port).into();
     let config = Config::development(addr, url.clone());
-    let passwords = uslugi_core::passwords::Passwords::new(&config.auth).expect("passwords");
+    let passwords =
+        uslugi_core::kernel::passwords::Passwords::new(&config.auth).expect("passwords");
     let ctx = uslugi_core::Ctx {
         db: &db,
         keys: &keys,
@@ -235,7 +236,7 @@ pub async fn run(n: usize, concurrency: usize, alg: &str) {
     .await
     .expect("client");
     let account_id = super::scale::seed_one(&db, &keys, &passwords).await;
-    uslugi_core::oidc::keys::ensure(&db, &keys)
+    uslugi_core::sso::oidc::keys::ensure(&db, &keys)
         .await
         .expect("signing keys");
     let exe = std::env::current_exe().expect("exe");

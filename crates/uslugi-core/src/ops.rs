@@ -1,6 +1,6 @@
 //! What the operations endpoints report: readiness, queue depths, the connection pool.
 
-use uslugi_store::{Backend, Db, db, jobs, outbox};
+use uslugi_store::{Backend, Db, db, kernel::jobs, kernel::outbox};
 
 /// Readiness: whether the database answers, and whether its schema is current.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

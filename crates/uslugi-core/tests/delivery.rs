@@ -8,10 +8,10 @@ use std::sync::{Arc, Mutex};
 use axum::{Router, http::HeaderMap, http::StatusCode, routing::post};
 use sea_orm::TransactionTrait;
 use uslugi_core::{
-    config::{EmailConfig, HttpSmsConfig, SmsConfig, SmtpConfig, SmtpTls},
-    delivery::{self, Channel, Message},
+    kernel::config::{EmailConfig, HttpSmsConfig, SmsConfig, SmtpConfig, SmtpTls},
+    kernel::delivery::{self, Channel, Message},
 };
-use uslugi_store::outbox;
+use uslugi_store::kernel::outbox;
 use uslugi_testkit::{SmtpServer, TestApp};
 
 #[derive(Clone, Default)]

@@ -10,7 +10,7 @@ use base64::{
     Engine as _,
     engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD},
 };
-use uslugi_core::esia::signature::{self, ClientKey};
+use uslugi_core::sso::esia::signature::{self, ClientKey};
 
 fn hex(h: &str) -> Vec<u8> {
     (0..h.len())

@@ -9,10 +9,10 @@ use std::sync::{
 
 use uslugi_core::{
     BoxFuture,
-    delivery::Senders,
-    worker::{JobError, JobHandler, Worker},
+    kernel::delivery::Senders,
+    kernel::worker::{JobError, JobHandler, Worker},
 };
-use uslugi_store::{jobs, now_ms};
+use uslugi_store::{kernel::jobs, now_ms};
 use uslugi_testkit::TestApp;
 
 struct Flaky {

@@ -18,7 +18,7 @@
 use std::{net::SocketAddr, path::PathBuf, process::Stdio};
 
 use sea_orm::ConnectionTrait;
-use uslugi_core::{Config, Keys, worker::PassStats};
+use uslugi_core::{Config, Keys, kernel::worker::PassStats};
 use uslugi_store::{Backend, Db};
 use uslugi_web::AppState;
 
@@ -577,7 +577,7 @@ pub struct Person {
     /// The confirmed phone (E.164), their login.
     pub phone: String,
     /// The demo person whose data they carry (standard accounts).
-    pub data: Option<uslugi_core::registries::DemoPerson>,
+    pub data: Option<uslugi_core::identity::registries::DemoPerson>,
 }
 
 /// A staff member the builders made: the person and the authenticator app's secret.
@@ -592,8 +592,8 @@ pub struct StaffMember {
 }
 
 /// A synthetic person of the simulated registries by their case (`ok`, …).
-pub fn demo_person(case: &str) -> uslugi_core::registries::DemoPerson {
-    uslugi_core::registries::SimulatedRegistries::shared()
+pub fn demo_person(case: &str) -> uslugi_core::identity::registries::DemoPerson {
+    uslugi_core::identity::registries::SimulatedRegistries::shared()
         .expect("registries")
         .demo_people()
         .into_iter()
@@ -602,7 +602,9 @@ pub fn demo_person(case: &str) -> uslugi_core::registries::DemoPerson {
 }
 
 /// The personal-data form of a demo person, as `/profile/personal` takes it.
-pub fn personal_form(p: &uslugi_core::registries::DemoPerson) -> Vec<(&'static str, String)> {
+pub fn personal_form(
+    p: &uslugi_core::identity::registries::DemoPerson,
+) -> Vec<(&'static str, String)> {
     vec![
         ("sex", p.sex.clone()),
         ("birth_date", p.birth_date.clone()),
@@ -621,7 +623,7 @@ pub fn personal_form(p: &uslugi_core::registries::DemoPerson) -> Vec<(&'static s
 impl TestApp {
     /// The account of a confirmed phone.
     pub async fn account_of(&self, phone_e164: &str) -> uuid::Uuid {
-        uslugi_core::roles::find_account(self.db(), &self.state.keys, phone_e164)
+        uslugi_core::identity::roles::find_account(self.db(), &self.state.keys, phone_e164)
             .await
             .expect("an account with that phone")
     }
@@ -681,8 +683,9 @@ impl TestApp {
             uslugi_domain::ScopeKind::Agency => (None, scope),
             uslugi_domain::ScopeKind::Portal => (None, None),
         };
-        let grant = uslugi_core::roles::Grant::new(role, office, agency).expect("a grant");
-        uslugi_core::roles::grant(self.db(), person.account_id, &grant, "test")
+        let grant =
+            uslugi_core::identity::roles::Grant::new(role, office, agency).expect("a grant");
+        uslugi_core::identity::roles::grant(self.db(), person.account_id, &grant, "test")
             .await
             .expect("granted");
         self.password_step(phone_e164).await;

@@ -68,8 +68,8 @@ pub async fn after_sign_in(
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let description = uslugi_core::security::describe_user_agent(ua);
-    if let Err(e) = uslugi_core::security::note_device(
+    let description = uslugi_core::identity::security::describe_user_agent(ua);
+    if let Err(e) = uslugi_core::identity::security::note_device(
         crate::context::ctx(state),
         account_id,
         &token,

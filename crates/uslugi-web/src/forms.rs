@@ -33,8 +33,8 @@ impl FieldErrors {
 
 /// What the person reads next to a code field when the code is refused; `None` for errors that
 /// are not about the code.
-pub fn code_error(e: &uslugi_core::registration::RegistrationError) -> Option<String> {
-    use uslugi_core::registration::RegistrationError;
+pub fn code_error(e: &uslugi_core::identity::registration::RegistrationError) -> Option<String> {
+    use uslugi_core::identity::registration::RegistrationError;
     use uslugi_domain::{format_count, plural};
     match e {
         RegistrationError::WrongCode { left } => {

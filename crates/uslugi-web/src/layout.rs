@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::http::StatusCode;
-use uslugi_core::config::SupportConfig;
+use uslugi_core::kernel::config::SupportConfig;
 
 use crate::{AppError, AppState};
 

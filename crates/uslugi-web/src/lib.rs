@@ -4,17 +4,24 @@
 
 pub mod api;
 pub mod assets;
+pub mod backoffice;
+pub mod cabinet;
 pub mod context;
 pub mod device;
 pub mod error;
 pub mod forms;
+pub mod identity;
 pub mod layout;
 pub mod messages;
 pub mod metrics;
 pub mod middleware;
+pub mod ops;
 pub mod principal;
+pub mod problem;
 pub mod routes;
 pub mod session;
+pub mod site;
+pub mod sso;
 
 use std::sync::Arc;
 
@@ -41,11 +48,11 @@ pub struct State {
     /// Prometheus exporter handle.
     pub metrics: metrics::Metrics,
     /// Password hasher (bounded concurrency).
-    pub passwords: uslugi_core::passwords::Passwords,
+    pub passwords: uslugi_core::kernel::passwords::Passwords,
     /// Where uploaded files live (encrypted).
-    pub objects: Arc<dyn uslugi_core::uploads::ObjectStore>,
+    pub objects: Arc<dyn uslugi_core::identity::uploads::ObjectStore>,
     /// The single writer of token exchanges (group commit).
-    pub tokens: Arc<uslugi_core::oidc::batch::TokenWriter>,
+    pub tokens: Arc<uslugi_core::sso::oidc::batch::TokenWriter>,
 }
 
 impl AppState {
@@ -57,14 +64,14 @@ impl AppState {
         db: Db,
         config: Config,
         keys: Keys,
-    ) -> Result<AppState, uslugi_core::passwords::PasswordHashError> {
-        let passwords = uslugi_core::passwords::Passwords::new(&config.auth)?;
-        let objects = Arc::new(uslugi_core::uploads::LocalDirStore::new(
+    ) -> Result<AppState, uslugi_core::kernel::passwords::PasswordHashError> {
+        let passwords = uslugi_core::kernel::passwords::Passwords::new(&config.auth)?;
+        let objects = Arc::new(uslugi_core::identity::uploads::LocalDirStore::new(
             config.data_dir.join("objects"),
         ));
         Ok(AppState(Arc::new(State {
             objects,
-            tokens: Arc::new(uslugi_core::oidc::batch::TokenWriter::new(db.clone())),
+            tokens: Arc::new(uslugi_core::sso::oidc::batch::TokenWriter::new(db.clone())),
             db,
             config: Arc::new(config),
             keys,

@@ -9,7 +9,7 @@ use axum::{
     http::{StatusCode, request::Parts},
     response::{Html, IntoResponse, Redirect, Response},
 };
-use uslugi_core::roles::Grant;
+use uslugi_core::identity::roles::Grant;
 use uslugi_domain::Role;
 use uuid::Uuid;
 
@@ -54,7 +54,7 @@ impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         match self {
             Refusal::SignIn { api: true } => {
-                crate::api::Problem::new(StatusCode::UNAUTHORIZED, "Войдите в личный кабинет")
+                crate::problem::Problem::new(StatusCode::UNAUTHORIZED, "Войдите в личный кабинет")
                     .into_response()
             }
             Refusal::SignIn { api: false } => Redirect::to("/login").into_response(),
@@ -130,7 +130,7 @@ async fn staff_with(
 ) -> Result<Staff, Refusal> {
     let Citizen { account_id } = Citizen::from_request_parts(parts, state).await?;
     let session = session_of(parts)?;
-    let grants = uslugi_core::roles::of_account(&state.db, account_id)
+    let grants = uslugi_core::identity::roles::of_account(&state.db, account_id)
         .await
         .map_err(|e| Refusal::Internal(AppError::internal(e)))?;
     let wanted = role.unwrap_or(Role::Operator);
@@ -149,7 +149,7 @@ async fn staff_with(
         });
     }
     // Staff act for others: a password alone is not enough.
-    let has_factor = uslugi_core::factors::summary(&state.db, account_id)
+    let has_factor = uslugi_core::identity::factors::summary(&state.db, account_id)
         .await
         .map_err(|e| Refusal::Internal(AppError::internal(e)))?
         .required();
@@ -238,17 +238,19 @@ impl FromRequestParts<AppState> for Admin {
 /// Whether a staff account must set up a second factor before anything else (for the sign-in
 /// to remember in the session).
 pub async fn staff_without_factor(state: &AppState, account_id: Uuid) -> Result<bool, AppError> {
-    let staff = !uslugi_core::roles::of_account(&state.db, account_id)
+    let staff = !uslugi_core::identity::roles::of_account(&state.db, account_id)
         .await
         .map_err(AppError::internal)?
         .is_empty();
     if !staff {
         return Ok(false);
     }
-    Ok(!uslugi_core::factors::summary(&state.db, account_id)
-        .await
-        .map_err(AppError::internal)?
-        .required())
+    Ok(
+        !uslugi_core::identity::factors::summary(&state.db, account_id)
+            .await
+            .map_err(AppError::internal)?
+            .required(),
+    )
 }
 
 /// While a staff account has no second factor, every page but the factor set-up (and what it
@@ -280,7 +282,7 @@ pub async fn enforce_staff_factor(
             session.remove(STAFF_NEEDS_FACTOR);
             next.run(req).await
         }
-        Ok(true) if path.starts_with("/api/") => crate::api::Problem::new(
+        Ok(true) if path.starts_with("/api/") => crate::problem::Problem::new(
             StatusCode::FORBIDDEN,
             "Сотруднику нужен второй способ входа. Подключите его на сайте",
         )

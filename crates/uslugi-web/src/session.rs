@@ -17,7 +17,7 @@ use axum::{
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use sha2::{Digest, Sha256};
-use uslugi_core::{now_ms, sessions};
+use uslugi_core::{identity::sessions, now_ms};
 use uuid::Uuid;
 
 use crate::{AppError, AppState};
@@ -60,7 +60,7 @@ pub fn random_token() -> String {
 }
 
 fn hash_token(token: &str) -> String {
-    uslugi_core::crypto::hex(&Sha256::digest(token.as_bytes()))
+    uslugi_core::kernel::crypto::hex(&Sha256::digest(token.as_bytes()))
 }
 
 impl Session {
@@ -349,7 +349,7 @@ impl Persist {
 }
 
 /// Cipher purpose of `sessions.client_info`.
-pub const CLIENT_PURPOSE: &str = uslugi_core::security::CLIENT_PURPOSE;
+pub const CLIENT_PURPOSE: &str = uslugi_core::identity::security::CLIENT_PURPOSE;
 
 fn client_json(req: &Request) -> String {
     let ua: String = req

@@ -253,7 +253,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     uslugi_store::db::migrate(&db)
         .await
         .context("cannot apply migrations")?;
-    uslugi_core::oidc::keys::ensure(&db, &keys)
+    uslugi_core::sso::oidc::keys::ensure(&db, &keys)
         .await
         .context("cannot create the token signing keys")?;
     let listener = tokio::net::TcpListener::bind(config.addr)
@@ -365,10 +365,10 @@ async fn admin(config: Config, command: Admin) -> anyhow::Result<()> {
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned)
                 .collect();
-            let registered = uslugi_core::oidc::clients::register(
+            let registered = uslugi_core::sso::oidc::clients::register(
                 &db,
                 &keys,
-                uslugi_core::oidc::clients::ClientSpec {
+                uslugi_core::sso::oidc::clients::ClientSpec {
                     name,
                     redirect_uris,
                     min_level,
@@ -388,9 +388,9 @@ async fn admin(config: Config, command: Admin) -> anyhow::Result<()> {
         }
         Admin::Roles(command) => roles(&db, &keys, command).await?,
         Admin::Keys(KeysCommand::Rotate) => {
-            uslugi_core::oidc::keys::ensure(&db, &keys).await?;
-            let retired = uslugi_core::oidc::keys::rotate(&db, &keys).await?;
-            let jwks = uslugi_core::oidc::keys::jwks(&db, &keys).await?;
+            uslugi_core::sso::oidc::keys::ensure(&db, &keys).await?;
+            let retired = uslugi_core::sso::oidc::keys::rotate(&db, &keys).await?;
+            let jwks = uslugi_core::sso::oidc::keys::jwks(&db, &keys).await?;
             let kids: Vec<&str> = jwks["keys"]
                 .as_array()
                 .map(|a| a.iter().filter_map(|k| k["kid"].as_str()).collect())
@@ -407,7 +407,7 @@ async fn admin(config: Config, command: Admin) -> anyhow::Result<()> {
 
 #[expect(clippy::print_stdout, reason = "the command's answer is its output")]
 async fn roles(db: &uslugi_core::Db, keys: &Keys, command: RolesCommand) -> anyhow::Result<()> {
-    use uslugi_core::roles;
+    use uslugi_core::identity::roles;
     match command {
         RolesCommand::Grant(a) | RolesCommand::Revoke(a)
             if a.role.parse::<uslugi_domain::Role>().is_err() =>
@@ -456,9 +456,10 @@ async fn role_args(
     db: &uslugi_core::Db,
     keys: &Keys,
     a: &RoleArgs,
-) -> anyhow::Result<(uuid::Uuid, uslugi_core::roles::Grant)> {
+) -> anyhow::Result<(uuid::Uuid, uslugi_core::identity::roles::Grant)> {
     let role: uslugi_domain::Role = a.role.parse()?;
-    let grant = uslugi_core::roles::Grant::new(role, a.office.as_deref(), a.agency.as_deref())?;
-    let account = uslugi_core::roles::find_account(db, keys, &a.account).await?;
+    let grant =
+        uslugi_core::identity::roles::Grant::new(role, a.office.as_deref(), a.agency.as_deref())?;
+    let account = uslugi_core::identity::roles::find_account(db, keys, &a.account).await?;
     Ok((account, grant))
 }

@@ -8,7 +8,7 @@ use clap::Args;
 use serde::Deserialize;
 use uslugi_core::{
     Config, Mode,
-    config::{
+    kernel::config::{
         AuthConfig, BankConfig, DeliveryConfig, EsiaConfig, RegistriesConfig, SupportConfig,
         WebConfig, WorkerConfig,
     },

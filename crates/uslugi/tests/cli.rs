@@ -370,9 +370,9 @@ async fn admin_grants_lists_and_revokes_roles_and_journals_them() {
     let dir = work_dir();
     let (db_url, db) = uslugi_testkit::fresh_database().await;
     let account = uuid::Uuid::new_v4();
-    uslugi_store::accounts::insert_account(
+    uslugi_store::identity::accounts::insert_account(
         &db,
-        uslugi_store::accounts::NewAccount {
+        uslugi_store::identity::accounts::NewAccount {
             id: account,
             level: "standard".into(),
             name: "(ciphertext)".into(),
@@ -422,7 +422,7 @@ async fn admin_grants_lists_and_revokes_roles_and_journals_them() {
     assert!(status.success(), "{out}");
     assert!(out.contains(r#""revoked":true"#), "{out}");
     // Newest first.
-    let journal: Vec<String> = uslugi_store::accounts::journal_of(&db, account, 10)
+    let journal: Vec<String> = uslugi_store::identity::accounts::journal_of(&db, account, 10)
         .await
         .unwrap()
         .into_iter()

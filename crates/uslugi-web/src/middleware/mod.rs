@@ -43,7 +43,7 @@ pub fn wrap(router: Router, state: AppState) -> Router {
         .config
         .web
         .body_limit_bytes
-        .max(uslugi_core::uploads::MAX_BYTES + 64 * 1024);
+        .max(uslugi_core::identity::uploads::MAX_BYTES + 64 * 1024);
     router
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(from_fn_with_state(state.clone(), csrf::layer))

@@ -1,24 +1,31 @@
-//! The web layer's integration tests, one binary: each file is a module, so that the suite links
-//! once instead of once per file (a debug test binary here is ~125 MB and several seconds to link).
+//! The web layer's integration tests, in the feature folders of the code. One binary: each file
+//! is a module, so that the suite links once instead of once per file (a debug test binary here
+//! is ~125 MB and several seconds to link).
 
-mod alerts;
-mod api;
-mod banks;
-mod contacts;
+mod backoffice;
+mod cabinet {
+    mod notifications;
+    mod support;
+}
 mod csrf_sessions;
-mod esia;
-mod factors;
-mod feedback;
-mod lifecycle;
-mod login;
-mod oauth;
-mod oidc;
-mod profile;
-mod recovery;
-mod recovery_factors;
-mod registration;
-mod security;
+mod identity {
+    mod api;
+    mod contacts;
+    mod deactivation;
+    mod factors;
+    mod login;
+    mod lost_factor;
+    mod profile;
+    mod recovery;
+    mod registration;
+    mod sessions;
+    mod takeover;
+    mod uploads;
+}
 mod shell;
-mod staff;
-mod takeover;
-mod uploads;
+mod sso {
+    mod banks;
+    mod esia;
+    mod oauth;
+    mod oidc;
+}

@@ -1,0 +1,3 @@
+//! Queries of the cabinet's notifications.
+
+pub mod notifications;

@@ -1,0 +1,154 @@
+//! RFC 9457 problem details: the one renderer of JSON API errors, with `errors: [{field,
+//! message}]` carrying the same Russian messages as the pages.
+
+use axum::{
+    Json,
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::Serialize;
+
+use crate::forms::FieldErrors;
+
+/// A field error as the API returns it.
+#[derive(Debug, Serialize)]
+pub struct FieldProblem {
+    /// Field name as in the request body.
+    pub field: String,
+    /// What is wrong and what to do, in Russian.
+    pub message: String,
+}
+
+/// An API error: RFC 9457 problem details.
+#[derive(Debug)]
+pub struct Problem {
+    status: StatusCode,
+    detail: String,
+    errors: Vec<FieldProblem>,
+    retry_after: Option<i64>,
+    captcha_question: Option<String>,
+}
+
+impl Problem {
+    /// A problem with a status and a human-readable detail.
+    pub fn new(status: StatusCode, detail: impl Into<String>) -> Problem {
+        Problem {
+            status,
+            detail: detail.into(),
+            errors: Vec::new(),
+            retry_after: None,
+            captcha_question: None,
+        }
+    }
+
+    /// 422 with field errors.
+    pub fn fields(errors: &FieldErrors) -> Problem {
+        Problem {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            detail: "Исправьте ошибки в данных".into(),
+            errors: errors
+                .all()
+                .iter()
+                .map(|(f, m)| FieldProblem {
+                    field: (*f).to_owned(),
+                    message: m.clone(),
+                })
+                .collect(),
+            retry_after: None,
+            captcha_question: None,
+        }
+    }
+
+    /// 422 for one field.
+    pub fn field(field: &str, message: impl Into<String>) -> Problem {
+        Problem {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            detail: "Исправьте ошибки в данных".into(),
+            errors: vec![FieldProblem {
+                field: field.into(),
+                message: message.into(),
+            }],
+            retry_after: None,
+            captcha_question: None,
+        }
+    }
+
+    /// 429 with Retry-After.
+    pub fn too_many(retry_after: i64, detail: impl Into<String>) -> Problem {
+        Problem {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            detail: detail.into(),
+            errors: Vec::new(),
+            retry_after: Some(retry_after),
+            captcha_question: None,
+        }
+    }
+
+    /// With the captcha question the next request must answer.
+    pub fn with_captcha(mut self, question: String) -> Problem {
+        self.captcha_question = Some(question);
+        self
+    }
+
+    /// An internal error: logged once here with a reference id, never described to the client.
+    pub fn internal(e: impl std::fmt::Display) -> Problem {
+        let reference = crate::error::reference_id();
+        tracing::error!(reference = %reference, error = %e, "API request failed");
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("Внутренняя ошибка. Код ошибки: {reference}"),
+        )
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let mut body = serde_json::json!({
+            "type": "about:blank",
+            "title": self.status.canonical_reason().unwrap_or("Error"),
+            "status": self.status.as_u16(),
+            "detail": self.detail,
+        });
+        if !self.errors.is_empty() {
+            body["errors"] = serde_json::to_value(&self.errors).unwrap_or_default();
+        }
+        if let Some(q) = &self.captcha_question {
+            body["captcha_question"] = serde_json::json!(q);
+        }
+        let mut resp = (self.status, Json(body)).into_response();
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if let Some(secs) = self.retry_after
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+        {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        resp
+    }
+}
+
+/// Maps a JSON body rejection to a 400 problem.
+pub fn bad_json(e: axum::extract::rejection::JsonRejection) -> Problem {
+    use axum::extract::rejection::JsonRejection as Why;
+    // In Russian, without the parser's English: people read these details too.
+    match &e {
+        _ if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            crate::error::api_detail(StatusCode::PAYLOAD_TOO_LARGE),
+        ),
+        Why::MissingJsonContentType(_) => Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            crate::error::api_detail(StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        ),
+        Why::JsonDataError(_) => Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Поля запроса не того вида: проверьте типы значений по описанию API",
+        ),
+        _ => Problem::new(
+            StatusCode::BAD_REQUEST,
+            "Тело запроса не разобрано: это не JSON или он оборван",
+        ),
+    }
+}
