@@ -63,7 +63,8 @@ pub struct ErrorKind {
     pub detail: String,
 }
 
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+/// The error and every `source()` under it, so that a log line names the root cause.
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut out = e.to_string();
     let mut cur = e.source();
     while let Some(s) = cur {

@@ -91,9 +91,10 @@ impl Problem {
     }
 
     /// An internal error: logged once here with a reference id, never described to the client.
-    pub fn internal(e: impl std::fmt::Display) -> Problem {
+    pub fn internal(e: impl std::error::Error + 'static) -> Problem {
         let reference = crate::error::reference_id();
-        tracing::error!(reference = %reference, error = %e, "API request failed");
+        let error = crate::error::chain(&e);
+        tracing::error!(reference = %reference, error = %error, "API request failed");
         Problem::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("Внутренняя ошибка. Код ошибки: {reference}"),
