@@ -180,14 +180,10 @@ async fn main() {
     });
     let keys = Keys::generate().expect("keys");
     let state = uslugi_web::AppState::new(db.clone(), config.clone(), keys.clone()).expect("state");
-    let app = uslugi_web::app(state);
     tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .expect("serve")
+        uslugi_web::server::serve(listener, state, std::future::pending())
+            .await
+            .expect("serve")
     });
     let (stop_worker, rx) = tokio::sync::watch::channel(false);
     let worker = uslugi_app::worker(&config, db.clone(), &keys).expect("worker");

@@ -112,14 +112,10 @@ pub async fn run(accounts: usize, logins: usize, concurrency: usize) {
     );
 
     let state = uslugi_web::AppState::new(db.clone(), config.clone(), keys.clone()).expect("state");
-    let app = uslugi_web::app(state);
     tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .expect("serve")
+        uslugi_web::server::serve(listener, state, std::future::pending())
+            .await
+            .expect("serve")
     });
     let base = format!("http://{addr}");
 

@@ -67,12 +67,9 @@ pub async fn serve(dir: &str, port: u16) {
     config.data_dir = dir;
     let state = uslugi_web::AppState::new(db, config, keys).expect("state");
     let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
-    axum::serve(
-        listener,
-        uslugi_web::app(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .await
-    .expect("serve");
+    uslugi_web::server::serve(listener, state, std::future::pending())
+        .await
+        .expect("serve");
 }
 
 struct Target {

@@ -139,13 +139,9 @@ impl TestApp {
         adjust(&mut config);
         let keys = Keys::generate().expect("keys");
         let state = AppState::new(db, config, keys).expect("state");
-        let app = uslugi_web::app(state.clone());
+        let serving = state.clone();
         let server = tokio::spawn(async move {
-            let _ = axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await;
+            let _ = uslugi_web::server::serve(listener, serving, std::future::pending()).await;
         });
         let client = reqwest::Client::builder()
             .cookie_store(true)

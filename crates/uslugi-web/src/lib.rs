@@ -19,6 +19,7 @@ pub mod ops;
 pub mod principal;
 pub mod problem;
 pub mod routes;
+pub mod server;
 pub mod session;
 pub mod site;
 pub mod sso;

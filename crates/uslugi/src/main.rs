@@ -272,14 +272,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let public_url = config.public_url.clone();
     let state =
         AppState::new(db.clone(), config, keys).context("invalid password hashing settings")?;
-    let app = uslugi_web::app(state);
     tracing::info!(addr = %listener.local_addr()?, public_url = %public_url, mode = ?mode, "Uslugi is listening");
     let mut rx_server = rx.clone();
-    let server = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    let server = uslugi_web::server::serve(listener, state, async move {
         let _ = rx_server.changed().await;
     });
     let signal = tokio::spawn(async move {

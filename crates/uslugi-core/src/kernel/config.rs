@@ -303,6 +303,17 @@ pub struct WebConfig {
     pub tls: Option<bool>,
     /// When set, `/metrics` requires `Authorization: Bearer <token>`.
     pub metrics_token: Option<SecretString>,
+    /// Largest request line and header block in bytes (at least 8192); more gets 431.
+    pub header_limit_bytes: usize,
+    /// A connection that has not sent a whole request header within this many seconds is closed.
+    pub header_read_timeout_secs: u64,
+    /// A connection that has sent nothing for this many seconds is closed (after the answer in
+    /// progress, if any).
+    pub idle_timeout_secs: u64,
+    /// Open connections allowed from one address (0: no cap). Not applied when
+    /// `auth.trusted_proxy_hops` is set: then every connection comes from the proxy, which must
+    /// limit its clients itself.
+    pub max_connections_per_client: usize,
 }
 
 impl Default for WebConfig {
@@ -314,6 +325,10 @@ impl Default for WebConfig {
             session_absolute_hours: 12,
             tls: None,
             metrics_token: None,
+            header_limit_bytes: 32 * 1024,
+            header_read_timeout_secs: 10,
+            idle_timeout_secs: 60,
+            max_connections_per_client: 512,
         }
     }
 }

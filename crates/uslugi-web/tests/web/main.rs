@@ -22,6 +22,7 @@ mod identity {
     mod takeover;
     mod uploads;
 }
+mod server;
 mod shell;
 mod sso {
     mod banks;
