@@ -11,10 +11,16 @@ pub struct Readiness {
     pub migrations: bool,
 }
 
-/// Checks readiness.
+/// Checks readiness. A database that does not answer within a second counts as unreachable: a
+/// load balancer polling this wants a quick "no", not the pool's own wait.
 pub async fn readiness(db: &Db) -> Readiness {
-    let database = db::ping(db).await.is_ok();
-    let migrations = database && matches!(db::migrations_current(db).await, Ok(true));
+    let limit = std::time::Duration::from_secs(1);
+    let database = matches!(tokio::time::timeout(limit, db::ping(db)).await, Ok(Ok(_)));
+    let migrations = database
+        && matches!(
+            tokio::time::timeout(limit, db::migrations_current(db)).await,
+            Ok(Ok(true))
+        );
     Readiness {
         database,
         migrations,

@@ -21,6 +21,38 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+impl StoreError {
+    /// Whether the database could not be reached (down, restarting, the pool out of time), as
+    /// opposed to a statement that failed: the first is worth a retry later (503), the second
+    /// is a bug (500).
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Db(e) => db_unavailable(e),
+            StoreError::Corrupt(_) => false,
+        }
+    }
+}
+
+/// Whether `e` says the database could not be reached (see [`StoreError::is_unavailable`]).
+pub fn db_unavailable(e: &DbErr) -> bool {
+    use sea_orm::{RuntimeErr, sqlx::Error as Sqlx};
+    match e {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            match e.as_ref() {
+                Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed => true,
+                // PostgreSQL's class 08 (connection exception) and 57P01–57P03 (the server
+                // shutting down or starting).
+                Sqlx::Database(d) => d.code().is_some_and(|c| {
+                    c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03")
+                }),
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
+
 /// Which backend a URL selects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -85,8 +117,13 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<Db, DbErr> {
             });
         }
         Backend::Postgres => {
+            // A server that is down or unreachable shows within 2 s as "unavailable" (503 with
+            // Retry-After) instead of holding every request for the 10 s a busy embedded
+            // database may need; the pool keeps retrying, so recovery needs no restart.
             opts.max_connections(max_connections.max(2))
-                .min_connections(1);
+                .min_connections(1)
+                .connect_timeout(Duration::from_secs(2))
+                .acquire_timeout(Duration::from_secs(2));
         }
     }
     sea_orm::Database::connect(opts).await

@@ -13,5 +13,5 @@ pub mod kernel;
 pub mod migration;
 pub mod sso;
 
-pub use db::{Backend, Db, StoreError, connect, now_ms};
+pub use db::{Backend, Db, StoreError, connect, db_unavailable, now_ms};
 pub use sea_orm;

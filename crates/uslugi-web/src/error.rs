@@ -86,6 +86,16 @@ impl IntoResponse for AppError {
                 None,
                 "too many requests".to_owned(),
             ),
+            AppError::Internal(source)
+                if uslugi_core::kernel::database_unavailable(source.as_ref()) =>
+            {
+                tracing::warn!(error = %chain(source.as_ref()), "database unavailable");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    None,
+                    "service unavailable".to_owned(),
+                )
+            }
             AppError::Internal(source) => {
                 let reference = reference_id();
                 tracing::error!(reference = %reference, error = %chain(source.as_ref()), "request failed");
@@ -102,6 +112,12 @@ impl IntoResponse for AppError {
         {
             resp.headers_mut().insert(header::RETRY_AFTER, v);
         }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            resp.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_UNAVAILABLE),
+            );
+        }
         resp.extensions_mut().insert(ErrorKind {
             status,
             reference,
@@ -110,6 +126,10 @@ impl IntoResponse for AppError {
         resp
     }
 }
+
+/// Seconds a client should wait when the database cannot be reached: long enough for a restart
+/// or a fail-over, short enough that people are not turned away for long.
+pub const RETRY_UNAVAILABLE: &str = "30";
 
 /// A short reference id for an incident, readable over the phone.
 pub fn reference_id() -> String {

@@ -92,6 +92,15 @@ impl Problem {
 
     /// An internal error: logged once here with a reference id, never described to the client.
     pub fn internal(e: impl std::error::Error + 'static) -> Problem {
+        if uslugi_core::kernel::database_unavailable(&e) {
+            tracing::warn!(error = %crate::error::chain(&e), "database unavailable");
+            let mut p = Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                crate::error::api_detail(StatusCode::SERVICE_UNAVAILABLE),
+            );
+            p.retry_after = crate::error::RETRY_UNAVAILABLE.parse().ok();
+            return p;
+        }
         let reference = crate::error::reference_id();
         let error = crate::error::chain(&e);
         tracing::error!(reference = %reference, error = %error, "API request failed");

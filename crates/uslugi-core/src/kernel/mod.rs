@@ -34,3 +34,19 @@ const CLIENT: &str = "client";
 pub fn client_key(keys: &Keys, client_ip: &str) -> String {
     keys.blind_index().compute(CLIENT, client_ip)
 }
+
+/// Whether an error — anywhere in its `source()` chain — says the database could not be reached
+/// (down, restarting, no connection in time), so the answer is "try later" (503), not a fault.
+pub fn database_unavailable(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if let Some(s) = err.downcast_ref::<uslugi_store::StoreError>() {
+            return s.is_unavailable();
+        }
+        if let Some(d) = err.downcast_ref::<sea_orm::DbErr>() {
+            return uslugi_store::db_unavailable(d);
+        }
+        cur = err.source();
+    }
+    false
+}

@@ -118,3 +118,113 @@ async fn one_address_cannot_hold_more_connections_than_the_cap() {
     let r = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(r.status(), 200);
 }
+
+/// PostgreSQL only: the embedded database cannot be "down". Connections to the test database are
+/// cut and refused, as when the server stops, then allowed again.
+#[tokio::test]
+async fn a_database_that_cannot_be_reached_gets_503_within_seconds_and_recovers_without_restart() {
+    use sea_orm::ConnectionTrait;
+    if uslugi_testkit::backend() != uslugi_store::Backend::Postgres {
+        return;
+    }
+    let app = TestApp::spawn().await;
+    app.signed_in_citizen("+79770000301").await;
+    assert_eq!(
+        app.client
+            .get(app.url("/cabinet"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let admin = uslugi_store::connect(&std::env::var(uslugi_testkit::DATABASE_ENV).unwrap(), 2)
+        .await
+        .unwrap();
+    let name = app.database_url.rsplit('/').next().unwrap().to_owned();
+    let name = name.split('?').next().unwrap();
+    admin
+        .execute_unprepared(&format!(
+            "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false; \
+             SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+        ))
+        .await
+        .unwrap();
+
+    // A page that reads the session.
+    let started = std::time::Instant::now();
+    let r = app.client.get(app.url("/cabinet")).send().await.unwrap();
+    assert_eq!(r.status(), 503);
+    assert_eq!(r.headers()["retry-after"], "30");
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Сервис временно недоступен")
+    );
+    // The pool's wait is 2 s; the old 10 s wait (and its 500) must not come back.
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // The API: problem JSON in Russian.
+    let r = app
+        .client
+        .post(app.url("/api/v1/sessions"))
+        .json(&serde_json::json!({"login": "+79770000301", "password": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("временно недоступен"),
+        "{body}"
+    );
+
+    let started = std::time::Instant::now();
+    let r = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), 503);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+
+    admin
+        .execute_unprepared(&format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true"))
+        .await
+        .unwrap();
+    let mut ready = false;
+    for _ in 0..50 {
+        if app
+            .client
+            .get(app.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            == 200
+        {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(ready, "the portal must recover without a restart");
+    assert_eq!(
+        app.client
+            .get(app.url("/cabinet"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}

@@ -77,8 +77,14 @@ async fn api_errors_are_problem_json() {
 
 #[tokio::test]
 async fn a_broken_database_gives_the_500_page_with_a_reference_and_no_internals() {
+    use sea_orm::ConnectionTrait;
     let app = TestApp::spawn().await;
-    app.state.db.clone().close().await.unwrap();
+    // A fault, not an outage: a statement fails on a table that is gone.
+    app.state
+        .db
+        .execute_unprepared("DROP TABLE dev_messages")
+        .await
+        .unwrap();
     let r = app.get("/dev/outbox").await;
     assert_eq!(r.status(), 500);
     assert_security_headers(&r);
@@ -97,6 +103,22 @@ async fn a_broken_database_gives_the_500_page_with_a_reference_and_no_internals(
     for internal in ["sqlx", "DbErr", "pool", "closed", "panicked", "src/"] {
         assert!(!html.contains(internal), "500 page leaks {internal}");
     }
+}
+
+#[tokio::test]
+async fn a_closed_database_pool_gives_the_503_page_with_retry_after() {
+    let app = TestApp::spawn().await;
+    app.state.db.clone().close().await.unwrap();
+    let r = app.get("/dev/outbox").await;
+    assert_eq!(r.status(), 503);
+    assert_eq!(header(&r, "retry-after"), "30");
+    assert_security_headers(&r);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Сервис временно недоступен"), "{html}");
+    assert!(
+        !html.contains("Код ошибки"),
+        "an outage is not an incident to quote"
+    );
 }
 
 #[tokio::test]
