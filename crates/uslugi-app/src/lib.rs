@@ -18,7 +18,7 @@ use uslugi_core::{
 pub fn worker(config: &Config, db: Db, keys: &Keys) -> Result<Worker, String> {
     let senders = Senders::from_config(config, db.clone(), keys.cipher().clone())
         .map_err(|e| e.to_string())?;
-    let registries: Arc<dyn registries::Registries> = registries::SimulatedRegistries::shared()?;
+    let registries = registries::from_config(&config.registries)?;
     let objects: Arc<dyn uploads::ObjectStore> =
         Arc::new(uploads::LocalDirStore::new(config.data_dir.join("objects")));
     Ok(Worker::new(

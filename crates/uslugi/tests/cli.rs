@@ -146,6 +146,7 @@ async fn production_mode_refuses_to_start_without_keys_and_with_the_development_
     );
     assert!(log.contains("no key file"), "{log}");
     assert!(log.contains("development outbox"), "{log}");
+    assert!(log.contains("simulated state registries"), "{log}");
     assert!(
         !dir.join("data/keys.toml").exists(),
         "no keys generated in production"

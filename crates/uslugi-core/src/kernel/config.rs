@@ -94,12 +94,37 @@ pub struct RegistriesConfig {
     /// The check runs this long after the data is submitted (the simulated registries answer
     /// through the jobs table, so the waiting state is real).
     pub check_delay_secs: i64,
+    /// `simulated` (synthetic people shipped with the portal; refused in production) or `http`.
+    pub adapter: RegistriesAdapter,
+    /// The HTTP adapter's base URL; `/passport`, `/snils` and `/inn` are appended.
+    pub url: Option<String>,
+    /// The key the HTTP adapter signs its requests with (HMAC-SHA256, shared with the gateway).
+    pub signing_key: Option<SecretString>,
+    /// Time allowed for one request, in milliseconds.
+    pub timeout_ms: u64,
+    /// Further tries after a timeout, an unreachable gateway, 429 or 5xx.
+    pub retries: u32,
+}
+
+/// Which adapter answers for the state registries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RegistriesAdapter {
+    /// Built-in synthetic registries (development and demonstrations).
+    Simulated,
+    /// A gateway speaking the JSON contract of `docs/registries.md`.
+    Http,
 }
 
 impl Default for RegistriesConfig {
     fn default() -> Self {
         RegistriesConfig {
             check_delay_secs: 3,
+            adapter: RegistriesAdapter::Simulated,
+            url: None,
+            signing_key: None,
+            timeout_ms: 5000,
+            retries: 2,
         }
     }
 }
@@ -446,6 +471,14 @@ impl Config {
         }
         if self.support.email.ends_with(".local") {
             problems.push("support.email is the placeholder: set the real support address".into());
+        }
+        if self.registries.adapter == RegistriesAdapter::Simulated {
+            problems.push("the simulated state registries are configured: real people must never be checked against synthetic data; configure [registries] adapter = \"http\"".into());
+        }
+        if self.registries.adapter == RegistriesAdapter::Http
+            && (self.registries.url.is_none() || self.registries.signing_key.is_none())
+        {
+            problems.push("[registries] adapter = \"http\" needs url and signing_key".into());
         }
         if matches!(self.delivery.email, EmailConfig::Dev) {
             problems.push("the development outbox is configured for e-mail: configure [delivery.email] adapter = \"smtp\"".into());

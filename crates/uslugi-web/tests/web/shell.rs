@@ -194,6 +194,17 @@ async fn production_configuration_without_keys_or_with_the_dev_outbox_is_refused
     assert!(problems.contains("key file"), "{problems}");
     assert!(problems.contains("not https"), "{problems}");
     assert!(problems.contains("development outbox"), "{problems}");
+    assert!(
+        problems.contains("simulated state registries"),
+        "{problems}"
+    );
+    config.registries.adapter = uslugi_core::kernel::config::RegistriesAdapter::Http;
+    let problems = config.production_problems().join("\n");
+    assert!(
+        !problems.contains("simulated state registries"),
+        "{problems}"
+    );
+    assert!(problems.contains("needs url and signing_key"), "{problems}");
 }
 
 #[tokio::test]

@@ -5,11 +5,27 @@
 //! `scripts/gen-registries.py`). The check itself runs as a background job, so the person sees
 //! «Ожидание проверки данных» while it runs and the state survives a restart.
 
-use std::collections::HashMap;
+pub mod http;
+
+use std::{collections::HashMap, sync::Arc};
 
 use serde::Deserialize;
 
-use crate::BoxFuture;
+use crate::{
+    BoxFuture,
+    kernel::config::{RegistriesAdapter, RegistriesConfig},
+};
+
+/// The adapter `[registries]` names.
+///
+/// # Errors
+/// When the adapter cannot be set up (the data file, or the HTTP adapter's URL or key).
+pub fn from_config(config: &RegistriesConfig) -> Result<Arc<dyn Registries>, String> {
+    match config.adapter {
+        RegistriesAdapter::Simulated => Ok(SimulatedRegistries::shared()?),
+        RegistriesAdapter::Http => Ok(Arc::new(http::HttpRegistries::new(config)?)),
+    }
+}
 
 /// What the portal asks about a person.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -195,7 +211,7 @@ pub struct SimulatedRegistries {
 }
 
 /// The shipped data file.
-const DATA: &str = include_str!("../../data/registries.json");
+const DATA: &str = include_str!("../../../data/registries.json");
 
 fn digits(s: &str) -> String {
     s.chars().filter(char::is_ascii_digit).collect()
