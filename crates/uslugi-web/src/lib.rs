@@ -54,24 +54,36 @@ pub struct State {
     pub objects: Arc<dyn uslugi_core::identity::uploads::ObjectStore>,
     /// The single writer of token exchanges (group commit).
     pub tokens: Arc<uslugi_core::sso::oidc::batch::TokenWriter>,
+    /// The captcha asked after repeated failed sign-ins.
+    pub captcha: Arc<dyn uslugi_core::identity::captcha::Captcha>,
+}
+
+/// Why the application state cannot be built.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// The password-hashing parameters are invalid.
+    #[error("invalid password hashing settings: {0}")]
+    Passwords(#[from] uslugi_core::kernel::passwords::PasswordHashError),
+    /// The captcha adapter cannot be set up.
+    #[error("captcha: {0}")]
+    Captcha(String),
 }
 
 impl AppState {
     /// Builds the state.
     ///
     /// # Errors
-    /// When the password-hashing parameters in the configuration are invalid.
-    pub fn new(
-        db: Db,
-        config: Config,
-        keys: Keys,
-    ) -> Result<AppState, uslugi_core::kernel::passwords::PasswordHashError> {
+    /// When the password-hashing parameters are invalid or the captcha cannot be set up.
+    pub fn new(db: Db, config: Config, keys: Keys) -> Result<AppState, StateError> {
         let passwords = uslugi_core::kernel::passwords::Passwords::new(&config.auth)?;
+        let captcha = uslugi_core::identity::captcha::from_config(&config.captcha)
+            .map_err(StateError::Captcha)?;
         let objects = Arc::new(uslugi_core::identity::uploads::LocalDirStore::new(
             config.data_dir.join("objects"),
         ));
         Ok(AppState(Arc::new(State {
             objects,
+            captcha,
             tokens: Arc::new(uslugi_core::sso::oidc::batch::TokenWriter::new(db.clone())),
             db,
             config: Arc::new(config),

@@ -27,6 +27,7 @@ pub struct Problem {
     errors: Vec<FieldProblem>,
     retry_after: Option<i64>,
     captcha_question: Option<String>,
+    captcha_site_key: Option<String>,
 }
 
 impl Problem {
@@ -38,6 +39,7 @@ impl Problem {
             errors: Vec::new(),
             retry_after: None,
             captcha_question: None,
+            captcha_site_key: None,
         }
     }
 
@@ -56,6 +58,7 @@ impl Problem {
                 .collect(),
             retry_after: None,
             captcha_question: None,
+            captcha_site_key: None,
         }
     }
 
@@ -70,6 +73,7 @@ impl Problem {
             }],
             retry_after: None,
             captcha_question: None,
+            captcha_site_key: None,
         }
     }
 
@@ -81,12 +85,15 @@ impl Problem {
             errors: Vec::new(),
             retry_after: Some(retry_after),
             captcha_question: None,
+            captcha_site_key: None,
         }
     }
 
-    /// With the captcha question the next request must answer.
-    pub fn with_captcha(mut self, question: String) -> Problem {
-        self.captcha_question = Some(question);
+    /// With the captcha the next request must answer: the built-in question, or the client key
+    /// of the widget whose token goes in `captcha`.
+    pub fn with_captcha(mut self, question: Option<&str>, site_key: Option<&str>) -> Problem {
+        self.captcha_question = question.map(str::to_owned);
+        self.captcha_site_key = site_key.map(str::to_owned);
         self
     }
 
@@ -124,6 +131,9 @@ impl IntoResponse for Problem {
         }
         if let Some(q) = &self.captcha_question {
             body["captcha_question"] = serde_json::json!(q);
+        }
+        if let Some(k) = &self.captcha_site_key {
+            body["captcha_site_key"] = serde_json::json!(k);
         }
         let mut resp = (self.status, Json(body)).into_response();
         resp.headers_mut().insert(

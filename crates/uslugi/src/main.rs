@@ -270,8 +270,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     };
     let mode = config.mode;
     let public_url = config.public_url.clone();
-    let state =
-        AppState::new(db.clone(), config, keys).context("invalid password hashing settings")?;
+    let state = AppState::new(db.clone(), config, keys).context("cannot set up the portal")?;
     tracing::info!(addr = %listener.local_addr()?, public_url = %public_url, mode = ?mode, "Uslugi is listening");
     let mut rx_server = rx.clone();
     let server = uslugi_web::server::serve(listener, state, async move {

@@ -9,8 +9,8 @@ use serde::Deserialize;
 use uslugi_core::{
     Config, Mode,
     kernel::config::{
-        AuthConfig, BankConfig, DeliveryConfig, EsiaConfig, RegistriesConfig, SupportConfig,
-        WebConfig, WorkerConfig,
+        AuthConfig, BankConfig, CaptchaConfig, DeliveryConfig, EsiaConfig, RegistriesConfig,
+        SupportConfig, WebConfig, WorkerConfig,
     },
 };
 
@@ -70,6 +70,7 @@ struct FileConfig {
     support: Option<SupportConfig>,
     auth: Option<AuthConfig>,
     registries: Option<RegistriesConfig>,
+    captcha: Option<CaptchaConfig>,
     esia: Option<EsiaConfig>,
     banks: Option<Vec<BankConfig>>,
 }
@@ -134,6 +135,7 @@ pub fn load(global: &GlobalArgs, serve: &ServeArgs) -> anyhow::Result<Config> {
         support: file.support.unwrap_or_default(),
         auth: file.auth.unwrap_or_default(),
         registries: file.registries.unwrap_or_default(),
+        captcha: file.captcha.unwrap_or_default(),
         esia: file.esia.unwrap_or_default(),
         banks: file.banks.unwrap_or_default(),
     })

@@ -48,6 +48,8 @@ pub struct Config {
     pub auth: AuthConfig,
     /// State registries.
     pub registries: RegistriesConfig,
+    /// The captcha asked after repeated failed sign-ins.
+    pub captcha: CaptchaConfig,
     /// ESIA-compatible endpoints.
     pub esia: EsiaConfig,
     /// Partner banks people can sign in through («Войти через банк»).
@@ -125,6 +127,50 @@ impl Default for RegistriesConfig {
             signing_key: None,
             timeout_ms: 5000,
             retries: 2,
+        }
+    }
+}
+
+/// The captcha: the built-in question, or Yandex SmartCaptcha.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CaptchaConfig {
+    /// `builtin` (a question in Russian words, no third party) or `smartcaptcha`.
+    pub provider: CaptchaProvider,
+    /// SmartCaptcha's client key (shown in the page).
+    pub site_key: Option<String>,
+    /// SmartCaptcha's server key (sent only to its validation API).
+    pub server_key: Option<SecretString>,
+    /// SmartCaptcha's validation API.
+    pub validate_url: String,
+    /// SmartCaptcha's widget script.
+    pub script_url: String,
+    /// Time allowed for one validation request, in milliseconds.
+    pub timeout_ms: u64,
+    /// Production mode refuses the built-in question (a script solves it) unless this is set.
+    pub allow_builtin_in_production: bool,
+}
+
+/// Which captcha is asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CaptchaProvider {
+    /// The built-in question.
+    Builtin,
+    /// Yandex SmartCaptcha.
+    SmartCaptcha,
+}
+
+impl Default for CaptchaConfig {
+    fn default() -> Self {
+        CaptchaConfig {
+            provider: CaptchaProvider::Builtin,
+            site_key: None,
+            server_key: None,
+            validate_url: "https://smartcaptcha.yandexcloud.net/validate".into(),
+            script_url: "https://smartcaptcha.yandexcloud.net/captcha.js".into(),
+            timeout_ms: 3000,
+            allow_builtin_in_production: false,
         }
     }
 }
@@ -428,6 +474,7 @@ impl Config {
             support: SupportConfig::default(),
             auth: AuthConfig::default(),
             registries: RegistriesConfig::default(),
+            captcha: CaptchaConfig::default(),
             esia: EsiaConfig::default(),
             banks: Vec::new(),
         }
@@ -471,6 +518,17 @@ impl Config {
         }
         if self.support.email.ends_with(".local") {
             problems.push("support.email is the placeholder: set the real support address".into());
+        }
+        if self.captcha.provider == CaptchaProvider::Builtin
+            && !self.captcha.allow_builtin_in_production
+        {
+            problems.push("the built-in captcha is configured: a script answers it; configure [captcha] provider = \"smartcaptcha\" (or set allow_builtin_in_production = true knowingly)".into());
+        }
+        if self.captcha.provider == CaptchaProvider::SmartCaptcha
+            && (self.captcha.site_key.is_none() || self.captcha.server_key.is_none())
+        {
+            problems
+                .push("[captcha] provider = \"smartcaptcha\" needs site_key and server_key".into());
         }
         if self.registries.adapter == RegistriesAdapter::Simulated {
             problems.push("the simulated state registries are configured: real people must never be checked against synthetic data; configure [registries] adapter = \"http\"".into());

@@ -8,13 +8,20 @@ use axum::{
     response::{Html, IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
-use uslugi_core::identity::login::{self, LoginError};
+use uslugi_core::{
+    identity::{
+        captcha::Ask,
+        login::{self, LoginError},
+    },
+    kernel::config::CaptchaProvider,
+};
 
 use crate::{
     AppError, AppState,
     context::client_ip,
     forms::FieldErrors,
     layout::{Layout, render},
+    middleware::security_headers::csp_allowing,
     session::Session,
 };
 
@@ -28,7 +35,7 @@ struct LoginPage {
     csrf_token: String,
     login: String,
     errors: FieldErrors,
-    captcha: Option<String>,
+    captcha: Option<CaptchaView>,
     flash: Option<String>,
     /// Partner banks configured: «Войти через банк» is offered.
     banks: bool,
@@ -36,11 +43,77 @@ struct LoginPage {
 
 pub(crate) const CAPTCHA_KEY: &str = "captcha";
 
-/// Asks a new captcha question: the answer stays in the session, the question goes on the page.
-pub(crate) fn new_captcha(state: &AppState, session: &Session) -> String {
-    let c = uslugi_core::identity::captcha::challenge();
-    session.insert(state, CAPTCHA_KEY, &c.answer);
-    c.question
+/// The captcha as a page shows it.
+#[derive(Debug, Clone)]
+pub(crate) enum CaptchaView {
+    /// The built-in question.
+    Question(String),
+    /// An external widget.
+    Widget {
+        /// The service's client key.
+        site_key: String,
+        /// The widget script.
+        script: String,
+    },
+}
+
+impl CaptchaView {
+    /// The question the API returns (`None` for a widget, whose key the API returns instead).
+    pub(crate) fn question(&self) -> Option<&str> {
+        match self {
+            CaptchaView::Question(q) => Some(q),
+            CaptchaView::Widget { .. } => None,
+        }
+    }
+
+    /// The widget's client key, for API clients that show it themselves.
+    pub(crate) fn site_key(&self) -> Option<&str> {
+        match self {
+            CaptchaView::Question(_) => None,
+            CaptchaView::Widget { site_key, .. } => Some(site_key),
+        }
+    }
+}
+
+/// Asks a new captcha: a question's answer stays in the session, the question goes on the page.
+pub(crate) fn new_captcha(state: &AppState, session: &Session) -> CaptchaView {
+    match state.captcha.ask() {
+        Ask::Question(c) => {
+            session.insert(state, CAPTCHA_KEY, &c.answer);
+            CaptchaView::Question(c.question)
+        }
+        Ask::Widget { site_key, script } => {
+            session.remove(CAPTCHA_KEY);
+            CaptchaView::Widget { site_key, script }
+        }
+    }
+}
+
+/// Checks a captcha answer (the built-in question's digits or the widget's token); the message
+/// for the field when it does not pass. The built-in answer is used up either way.
+pub(crate) async fn check_captcha(
+    state: &AppState,
+    session: &Session,
+    answer: &str,
+    client_ip: &str,
+) -> Option<&'static str> {
+    let widget = state.config.captcha.provider == CaptchaProvider::SmartCaptcha;
+    let expected = session.get::<String>(CAPTCHA_KEY).unwrap_or_default();
+    session.remove(CAPTCHA_KEY);
+    if answer.trim().is_empty() {
+        return Some(if widget {
+            "Пройдите проверку «Я не робот»"
+        } else {
+            "Ответьте на проверочный вопрос цифрами"
+        });
+    }
+    if state.captcha.verify(&expected, answer, client_ip).await {
+        None
+    } else if widget {
+        Some("Проверка «Я не робот» не пройдена. Пройдите её ещё раз")
+    } else {
+        Some("Неверный ответ на проверочный вопрос. Ответьте на новый вопрос")
+    }
 }
 
 /// The form as posted.
@@ -50,6 +123,9 @@ pub struct LoginForm {
     login: String,
     password: String,
     captcha: String,
+    /// The token SmartCaptcha's widget adds to the form.
+    #[serde(rename = "smart-token")]
+    smart_token: String,
 }
 
 fn page(
@@ -57,9 +133,13 @@ fn page(
     session: &Session,
     login: String,
     errors: FieldErrors,
-    captcha: Option<String>,
-) -> Result<String, AppError> {
-    render(&LoginPage {
+    captcha: Option<CaptchaView>,
+) -> Result<Response, AppError> {
+    let csp = match &captcha {
+        Some(CaptchaView::Widget { script, .. }) => Some(csp_allowing(script)),
+        _ => None,
+    };
+    let html = render(&LoginPage {
         layout: Layout::new(state, "Вход").with_errors(!errors.is_empty()),
         csrf_token: session.csrf_token(state),
         login,
@@ -71,7 +151,13 @@ fn page(
             f
         },
         banks: !state.config.banks.is_empty(),
-    })
+    })?;
+    let mut resp = Html(html).into_response();
+    if let Some(csp) = csp.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        resp.headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    Ok(resp)
 }
 
 /// `GET /login` — anyone.
@@ -79,14 +165,13 @@ pub async fn get(State(state): State<AppState>, session: Session) -> Result<Resp
     if session.account_id().is_some() {
         return Ok(Redirect::to("/cabinet").into_response());
     }
-    Ok(Html(page(
+    page(
         &state,
         &session,
         String::new(),
         FieldErrors::default(),
         None,
-    )?)
-    .into_response())
+    )
 }
 
 /// `POST /login` — anyone. The session id is replaced on success (no fixation).
@@ -113,14 +198,13 @@ pub async fn post(
             .await
             .map_err(AppError::internal)?
     {
-        let expected = session.get::<String>(CAPTCHA_KEY).unwrap_or_default();
-        if form.captcha.trim().is_empty() {
-            errors.add("captcha", "Ответьте на проверочный вопрос цифрами");
-        } else if !uslugi_core::identity::captcha::check(&expected, &form.captcha) {
-            errors.add(
-                "captcha",
-                "Неверный ответ на проверочный вопрос. Ответьте на новый вопрос",
-            );
+        let answer = if form.captcha.trim().is_empty() {
+            &form.smart_token
+        } else {
+            &form.captcha
+        };
+        if let Some(message) = check_captcha(&state, &session, answer, &ip).await {
+            errors.add("captcha", message);
         }
     }
     if !errors.is_empty() {
@@ -129,7 +213,7 @@ pub async fn post(
         } else {
             None
         };
-        return Ok(Html(page(&state, &session, form.login, errors, captcha)?).into_response());
+        return page(&state, &session, form.login, errors, captcha);
     }
     session.remove(CAPTCHA_KEY);
     let client = login::Client {
@@ -148,7 +232,7 @@ pub async fn post(
                 "password",
                 "Учётная запись заблокирована после многих неудачных попыток входа. Чтобы разблокировать её, восстановите доступ",
             );
-            Ok(Html(page(&state, &session, form.login, errors, None)?).into_response())
+            page(&state, &session, form.login, errors, None)
         }
         Err(LoginError::Invalid) => {
             errors.add("password", INVALID);
@@ -160,7 +244,7 @@ pub async fn post(
             } else {
                 None
             };
-            Ok(Html(page(&state, &session, form.login, errors, captcha)?).into_response())
+            page(&state, &session, form.login, errors, captcha)
         }
         Err(LoginError::Throttled { retry_after_secs }) => {
             errors.add(
@@ -170,11 +254,8 @@ pub async fn post(
                     uslugi_domain::format_count(u64::try_from(retry_after_secs / 60).unwrap_or(15), "минуту", "минуты", "минут")
                 ),
             );
-            let mut resp = (
-                StatusCode::TOO_MANY_REQUESTS,
-                Html(page(&state, &session, form.login, errors, None)?),
-            )
-                .into_response();
+            let mut resp = page(&state, &session, form.login, errors, None)?;
+            *resp.status_mut() = StatusCode::TOO_MANY_REQUESTS;
             if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
                 resp.headers_mut().insert(header::RETRY_AFTER, v);
             }

@@ -12,6 +12,29 @@ use crate::AppState;
 /// No inline script or style anywhere, so the policy needs no `'unsafe-inline'` or nonces.
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
+/// [`CSP`] widened for a page that shows an external widget: its script's origin may serve
+/// scripts, styles and frames and be called (the captcha widget needs all four).
+pub fn csp_allowing(script_url: &str) -> String {
+    let origin = script_url
+        .split_once("://")
+        .map(|(scheme, rest)| format!("{scheme}://{}", rest.split('/').next().unwrap_or_default()))
+        .unwrap_or_default();
+    // Anything but a plain origin (quotes, spaces, semicolons) would change the policy itself.
+    if origin.is_empty()
+        || !origin
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '/' | '.' | '-'))
+    {
+        return CSP.to_owned();
+    }
+    CSP.replace("script-src 'self'", &format!("script-src 'self' {origin}"))
+        .replace("style-src 'self'", &format!("style-src 'self' {origin}"))
+        .replace(
+            "connect-src 'self'",
+            &format!("connect-src 'self' {origin}; frame-src {origin}"),
+        )
+}
+
 const PERMISSIONS: &str =
     "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()";
 

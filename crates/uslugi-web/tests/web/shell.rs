@@ -198,6 +198,8 @@ async fn production_configuration_without_keys_or_with_the_dev_outbox_is_refused
         problems.contains("simulated state registries"),
         "{problems}"
     );
+    assert!(problems.contains("built-in captcha"), "{problems}");
+    config.captcha.allow_builtin_in_production = true;
     config.registries.adapter = uslugi_core::kernel::config::RegistriesAdapter::Http;
     let problems = config.production_problems().join("\n");
     assert!(
@@ -205,6 +207,13 @@ async fn production_configuration_without_keys_or_with_the_dev_outbox_is_refused
         "{problems}"
     );
     assert!(problems.contains("needs url and signing_key"), "{problems}");
+    assert!(!problems.contains("built-in captcha"), "allowed knowingly");
+    config.captcha.provider = uslugi_core::kernel::config::CaptchaProvider::SmartCaptcha;
+    let problems = config.production_problems().join("\n");
+    assert!(
+        problems.contains("needs site_key and server_key"),
+        "{problems}"
+    );
 }
 
 #[tokio::test]

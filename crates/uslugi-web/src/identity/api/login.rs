@@ -19,7 +19,7 @@ pub struct Credentials {
     login: String,
     #[serde(default)]
     password: String,
-    /// The answer to the captcha question, when one was asked.
+    /// The answer to the captcha question, or the SmartCaptcha widget's token, when one was asked.
     #[serde(default)]
     captcha: String,
 }
@@ -40,21 +40,13 @@ pub async fn create(
         .await
         .map_err(Problem::internal)?
     {
-        use crate::identity::login::{CAPTCHA_KEY, new_captcha};
-        let expected = session.get::<String>(CAPTCHA_KEY).unwrap_or_default();
-        if c.captcha.trim().is_empty()
-            || !uslugi_core::identity::captcha::check(&expected, &c.captcha)
-        {
-            let message = if c.captcha.trim().is_empty() {
-                "Ответьте на проверочный вопрос цифрами"
-            } else {
-                "Неверный ответ на проверочный вопрос. Ответьте на новый вопрос"
-            };
+        use crate::identity::login::{check_captcha, new_captcha};
+        if let Some(message) = check_captcha(&state, &session, &c.captcha, &ip).await {
+            let asked = new_captcha(&state, &session);
             return Err(
-                Problem::field("captcha", message).with_captcha(new_captcha(&state, &session))
+                Problem::field("captcha", message).with_captcha(asked.question(), asked.site_key())
             );
         }
-        session.remove(CAPTCHA_KEY);
     }
     let client = login::Client {
         ip: &ip,

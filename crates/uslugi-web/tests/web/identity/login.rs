@@ -385,3 +385,106 @@ async fn after_three_failures_a_captcha_is_asked_before_the_password_is_checked(
         .await;
     assert_eq!(TestApp::location(&r), "/cabinet");
 }
+
+/// A local server that answers like SmartCaptcha's validation API: `ok` for the token
+/// "human-token" from the given address and the right server key, `failed` otherwise.
+async fn smartcaptcha_validator() -> String {
+    use axum::{Form, Json, Router, routing::post};
+    let app = Router::new().route(
+        "/validate",
+        post(
+            |Form(f): Form<std::collections::HashMap<String, String>>| async move {
+                let ok = f.get("secret").map(String::as_str) == Some("server-secret")
+                    && f.get("token").map(String::as_str) == Some("human-token")
+                    && f.get("ip").map(String::as_str) == Some("127.0.0.1");
+                Json(serde_json::json!({"status": if ok { "ok" } else { "failed" }, "message": ""}))
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn with_smartcaptcha_the_widget_is_shown_and_its_token_checked_on_the_page_and_the_api() {
+    use uslugi_core::kernel::config::CaptchaProvider;
+    let validator = smartcaptcha_validator().await;
+    let app = TestApp::spawn_with(|c| {
+        c.captcha.provider = CaptchaProvider::SmartCaptcha;
+        c.captcha.site_key = Some("client-key".into());
+        c.captcha.server_key = Some("server-secret".to_owned().into());
+        c.captcha.validate_url = format!("{validator}/validate");
+        c.captcha.script_url = "https://captcha.example/captcha.js".into();
+    })
+    .await;
+    app.register_by_phone("Смирнова", "Анна", "+79120000508")
+        .await;
+    logout(&app).await;
+    let mut last = None;
+    for _ in 0..3 {
+        last = Some(login(&app, "+79120000508", "Неверный-Пароль#1").await);
+    }
+    let r = last.unwrap();
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("script-src 'self' https://captcha.example;"),
+        "{csp}"
+    );
+    assert!(csp.contains("frame-src https://captcha.example"), "{csp}");
+    let html = r.text().await.unwrap();
+    assert!(html.contains(r#"data-sitekey="client-key""#), "{html}");
+    assert!(html.contains("Проверка «Я не робот»"));
+    assert!(!html.contains("Проверочный вопрос"));
+
+    let post = |token: &'static str| {
+        let app = &app;
+        async move {
+            let csrf = app.hidden_field("/login", "csrf_token").await;
+            app.post_form(
+                "/login",
+                &[
+                    ("csrf_token", csrf.as_str()),
+                    ("login", "+79120000508"),
+                    ("password", STRONG_PASSWORD),
+                    ("smart-token", token),
+                ],
+            )
+            .await
+        }
+    };
+    let html = post("").await.text().await.unwrap();
+    assert!(html.contains("Пройдите проверку «Я не робот»"), "{html}");
+    let html = post("bot-token").await.text().await.unwrap();
+    assert!(html.contains("Проверка «Я не робот» не пройдена"), "{html}");
+
+    // The API: the widget's key in the problem, its token in `captcha`.
+    let api = uslugi_testkit::browser("api-client");
+    let r = api
+        .post(app.url("/api/v1/sessions"))
+        .json(&serde_json::json!({"login": "+79120000508", "password": STRONG_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["captcha_site_key"], "client-key", "{body}");
+    assert!(body.get("captcha_question").is_none(), "{body}");
+    let r = api
+        .post(app.url("/api/v1/sessions"))
+        .json(&serde_json::json!({
+            "login": "+79120000508", "password": STRONG_PASSWORD, "captcha": "human-token"
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+
+    // And the page with a human's token.
+    let r = post("human-token").await;
+    assert_eq!(TestApp::location(&r), "/cabinet");
+}
