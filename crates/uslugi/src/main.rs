@@ -43,6 +43,20 @@ enum Admin {
     /// Staff roles: operators of service centres, agency officers, administrators.
     #[command(subcommand)]
     Roles(RolesCommand),
+    /// The account journal's hash chain.
+    #[command(subcommand)]
+    Journal(JournalCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum JournalCommand {
+    /// Checks every entry's number, link and hash, the head, and the anchors given; prints the
+    /// result as JSON and exits 1 at the first break.
+    Verify {
+        /// An anchor the worker logged ("journal anchor"), as SEQ:HASH; may be repeated.
+        #[arg(long = "anchor")]
+        anchors: Vec<String>,
+    },
 }
 
 /// A role and where it applies.
@@ -381,6 +395,36 @@ async fn admin(config: Config, command: Admin) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&registered)?);
         }
         Admin::Roles(command) => roles(&db, &keys, command).await?,
+        Admin::Journal(JournalCommand::Verify { anchors }) => {
+            let anchors = anchors
+                .iter()
+                .map(|a| {
+                    let (seq, hash) = a
+                        .split_once(':')
+                        .context("an anchor is SEQ:HASH, as the worker logs it")?;
+                    Ok((
+                        seq.trim().parse::<i64>().context("SEQ is a number")?,
+                        hash.trim().to_lowercase(),
+                    ))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            use uslugi_store::identity::journal::{Verdict, verify};
+            match verify(&db, &anchors).await? {
+                Verdict::Intact { entries, head } => {
+                    println!(
+                        "{}",
+                        serde_json::json!({ "intact": true, "entries": entries, "head": head })
+                    );
+                }
+                Verdict::Broken { seq, id, reason } => {
+                    println!(
+                        "{}",
+                        serde_json::json!({ "intact": false, "seq": seq, "id": id, "reason": reason })
+                    );
+                    anyhow::bail!("the journal is broken at entry {seq}: {reason}");
+                }
+            }
+        }
         Admin::Keys(KeysCommand::Rotate) => {
             uslugi_core::sso::oidc::keys::ensure(&db, &keys).await?;
             let retired = uslugi_core::sso::oidc::keys::rotate(&db, &keys).await?;

@@ -430,5 +430,30 @@ async fn admin_grants_lists_and_revokes_roles_and_journals_them() {
         .map(|e| e.event)
         .collect();
     assert_eq!(journal, ["role.revoked", "role.granted"], "{journal:?}");
+
+    // The journal's chain checks out, then an entry changed in the database is found.
+    let verify = |anchors: &[&str]| {
+        let mut all = vec!["admin", "journal", "verify"];
+        for a in anchors {
+            all.extend_from_slice(&["--anchor", a]);
+        }
+        output_of(command(&dir, &db_url).args(all).spawn().unwrap())
+    };
+    let (status, out) = verify(&[]);
+    assert!(status.success(), "{out}");
+    assert!(
+        out.contains(r#""intact":true"#) && out.contains(r#""entries":2"#),
+        "{out}"
+    );
+    let (status, out) = verify(&["2"]);
+    assert!(!status.success());
+    assert!(out.contains("SEQ:HASH"), "{out}");
+    use uslugi_store::sea_orm::ConnectionTrait;
+    db.execute_unprepared("UPDATE account_journal SET event = 'role.forged' WHERE seq = 1")
+        .await
+        .unwrap();
+    let (status, out) = verify(&[]);
+    assert!(!status.success(), "{out}");
+    assert!(out.contains("broken at entry 1"), "{out}");
     std::fs::remove_dir_all(dir).ok();
 }

@@ -365,7 +365,7 @@ fn cancel_blind(keys: &crate::Keys, token: &str) -> String {
 /// account holds moves here and that account is told; the old contact of this kind is replaced
 /// and told.
 async fn apply_in(
-    txn: &impl sea_orm::ConnectionTrait,
+    txn: &(impl sea_orm::ConnectionTrait + sea_orm::TransactionTrait),
     keys: &crate::Keys,
     account_id: Uuid,
     contact: &Contact,

@@ -64,6 +64,9 @@ impl std::fmt::Debug for Worker {
 /// Rows handled per pass before the worker looks at the shutdown signal again.
 const BATCH: usize = 50;
 
+/// How often the worker logs the journal's head as an anchor.
+const ANCHOR_EVERY_MS: i64 = 3_600_000;
+
 /// Delay before the next attempt after `attempts` failed ones: base·2^(attempts−1), capped.
 pub fn backoff_ms(attempts: i32, base_secs: i64, max_secs: i64) -> i64 {
     let exp = u32::try_from(attempts.saturating_sub(1).clamp(0, 30)).unwrap_or(30);
@@ -103,6 +106,7 @@ impl Worker {
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let interval = Duration::from_millis(self.config.poll_interval_ms.max(10));
         let mut last_purge = 0_i64;
+        let mut last_anchor = 0_i64;
         tracing::info!(poll_ms = self.config.poll_interval_ms, "worker started");
         loop {
             if *shutdown.borrow() {
@@ -128,6 +132,16 @@ impl Worker {
                     Ok(n) if n > 0 => tracing::info!(purged = n, "expired sessions removed"),
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "session purge failed"),
+                }
+            }
+            if now - last_anchor > ANCHOR_EVERY_MS {
+                last_anchor = now;
+                // The journal's head, written outside the database: a chain rewritten after an
+                // edit no longer matches the anchors in the logs (`uslugi admin journal verify
+                // --anchor SEQ:HASH`).
+                match uslugi_store::identity::journal::head(&self.db).await {
+                    Ok((seq, hash)) => tracing::info!(seq, hash = %hash, "journal anchor"),
+                    Err(e) => tracing::warn!(error = %e, "journal anchor failed"),
                 }
             }
             tokio::select! {

@@ -499,7 +499,7 @@ pub async fn confirm_link(
 /// password is known; the person signs in through the bank or sets one through recovery.
 async fn create_account(
     ctx: Ctx<'_>,
-    txn: &impl sea_orm::ConnectionTrait,
+    txn: &(impl sea_orm::ConnectionTrait + sea_orm::TransactionTrait),
     who: &Asserted,
     unusable: String,
     now: i64,

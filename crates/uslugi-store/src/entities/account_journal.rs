@@ -11,6 +11,13 @@ pub struct Model {
     pub event: String,
     pub details: String,
     pub created_at: i64,
+    /// Place in the journal chain (1, 2, …).
+    #[sea_orm(unique)]
+    pub seq: Option<i64>,
+    /// The previous entry's `hash`.
+    pub prev_hash: Option<String>,
+    /// SHA-256 over this entry and `prev_hash` (see `identity::journal`).
+    pub hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -13,6 +13,7 @@ pub mod contact_changes;
 pub mod dev_messages;
 pub mod esia_oids;
 pub mod jobs;
+pub mod journal_head;
 pub mod known_devices;
 pub mod login_attempts;
 pub mod notifications;

@@ -202,24 +202,16 @@ pub async fn delete_contact(db: &impl ConnectionTrait, id: Uuid) -> Result<(), S
     Ok(())
 }
 
-/// Appends to the account journal. `details` is JSON without personal data.
-pub async fn journal(
-    db: &impl ConnectionTrait,
+/// Appends to the account journal (a hash chain: see [`super::journal`]). `details` is JSON
+/// without personal data.
+pub async fn journal<C: ConnectionTrait + sea_orm::TransactionTrait>(
+    db: &C,
     account_id: Uuid,
     event: &str,
     details: serde_json::Value,
     now: i64,
 ) -> Result<(), StoreError> {
-    account_journal::Entity::insert(account_journal::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        account_id: Set(account_id),
-        event: Set(event.to_owned()),
-        details: Set(details.to_string()),
-        created_at: Set(now),
-    })
-    .exec_without_returning(db)
-    .await?;
-    Ok(())
+    super::journal::append(db, account_id, event, details.to_string(), now).await
 }
 
 /// The newest journal entries first.

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod contact_changes;
 pub mod factors;
+pub mod journal;
 pub mod known_devices;
 pub mod login_attempts;
 pub mod personal_data;

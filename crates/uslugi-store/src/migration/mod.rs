@@ -25,6 +25,7 @@ mod m0018_contact_changes;
 mod m0019_attempt_locks;
 mod m0020_account_roles;
 mod m0021_attempt_pending;
+mod m0022_journal_chain;
 
 /// Runs the migrations in order.
 #[derive(Debug)]
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0019_attempt_locks::Migration),
             Box::new(m0020_account_roles::Migration),
             Box::new(m0021_attempt_pending::Migration),
+            Box::new(m0022_journal_chain::Migration),
         ]
     }
 }
