@@ -162,6 +162,27 @@ pub async fn ping(db: &Db) -> Result<(), DbErr> {
     db.execute_unprepared("SELECT 1").await.map(|_| ())
 }
 
+/// Writes a consistent copy of an SQLite database to `path` while it is in use (`VACUUM INTO`:
+/// one read transaction, so the copy is the state at one moment, WAL included, and compact).
+/// PostgreSQL has its own tools for this (`pg_dump`); this refuses it.
+pub async fn backup_sqlite(db: &Db, path: &std::path::Path) -> Result<(), StoreError> {
+    if backend_of(db) != Backend::Sqlite {
+        return Err(StoreError::Corrupt(
+            "this database is PostgreSQL: back it up with pg_dump (see the README)".into(),
+        ));
+    }
+    let path = path
+        .to_str()
+        .ok_or_else(|| StoreError::Corrupt("the path is not UTF-8".into()))?;
+    db.execute_raw(sea_orm::Statement::from_sql_and_values(
+        DbBackend::Sqlite,
+        "VACUUM INTO ?",
+        [path.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
 /// The backend of an open connection.
 pub fn backend_of(db: &Db) -> Backend {
     match db.get_database_backend() {

@@ -46,6 +46,11 @@ enum Admin {
     /// The account journal's hash chain.
     #[command(subcommand)]
     Journal(JournalCommand),
+    /// A consistent copy of the SQLite database while the portal runs (PostgreSQL: pg_dump).
+    Backup {
+        /// Where to write the copy (must not exist).
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -395,6 +400,16 @@ async fn admin(config: Config, command: Admin) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&registered)?);
         }
         Admin::Roles(command) => roles(&db, &keys, command).await?,
+        Admin::Backup { file } => {
+            if file.exists() {
+                anyhow::bail!("{} exists: choose a new file", file.display());
+            }
+            uslugi_store::db::backup_sqlite(&db, &file).await?;
+            println!(
+                "{}",
+                serde_json::json!({ "backup": file.display().to_string() })
+            );
+        }
         Admin::Journal(JournalCommand::Verify { anchors }) => {
             let anchors = anchors
                 .iter()

@@ -457,3 +457,118 @@ async fn admin_grants_lists_and_revokes_roles_and_journals_them() {
     assert!(out.contains("broken at entry 1"), "{out}");
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// An account and a journal entry written through the store, the way the portal writes them.
+async fn an_account_with_a_journal(db: &uslugi_store::Db) -> uuid::Uuid {
+    let account = uuid::Uuid::new_v4();
+    uslugi_store::identity::accounts::insert_account(
+        db,
+        uslugi_store::identity::accounts::NewAccount {
+            id: account,
+            level: "standard".into(),
+            name: "(ciphertext)".into(),
+            password_hash: "(hash)".into(),
+        },
+        uslugi_store::now_ms(),
+    )
+    .await
+    .unwrap();
+    uslugi_store::identity::accounts::journal(
+        db,
+        account,
+        "test.backup",
+        serde_json::json!({}),
+        uslugi_store::now_ms(),
+    )
+    .await
+    .unwrap();
+    account
+}
+
+/// The restored copy has the account, its journal checks out, and the portal serves it.
+async fn assert_restored(dir: &std::path::Path, url: &str, account: uuid::Uuid) {
+    let copy = uslugi_store::connect(url, 2).await.unwrap();
+    let journal = uslugi_store::identity::accounts::journal_of(&copy, account, 10)
+        .await
+        .unwrap();
+    assert_eq!(journal.len(), 1);
+    assert!(matches!(
+        uslugi_store::identity::journal::verify(&copy, &[])
+            .await
+            .unwrap(),
+        uslugi_store::identity::journal::Verdict::Intact { entries: 1, .. }
+    ));
+    copy.close().await.ok();
+    let port = free_port();
+    let mut child = command(dir, url)
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .spawn()
+        .unwrap();
+    wait_ready(port, &mut child).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[tokio::test]
+async fn a_backup_restores_to_a_portal_with_the_same_accounts() {
+    let dir = work_dir();
+    let (db_url, db) = uslugi_testkit::fresh_database().await;
+    let account = an_account_with_a_journal(&db).await;
+    let file = dir.join("backup.db");
+    let (status, out) = output_of(
+        command(&dir, &db_url)
+            .args(["admin", "backup", file.to_str().unwrap()])
+            .spawn()
+            .unwrap(),
+    );
+    match uslugi_testkit::backend() {
+        uslugi_store::Backend::Sqlite => {
+            assert!(status.success(), "{out}");
+            // Taken while the database is open (the test's own pool holds it).
+            assert_restored(&dir, &format!("sqlite://{}", file.display()), account).await;
+            // A second backup to the same file is refused rather than overwriting it.
+            let (status, out) = output_of(
+                command(&dir, &db_url)
+                    .args(["admin", "backup", file.to_str().unwrap()])
+                    .spawn()
+                    .unwrap(),
+            );
+            assert!(!status.success() && out.contains("exists"), "{out}");
+        }
+        uslugi_store::Backend::Postgres => {
+            // The command points to pg_dump; the README's pg_dump / pg_restore steps restore.
+            assert!(!status.success() && out.contains("pg_dump"), "{out}");
+            let dump = dir.join("backup.dump");
+            let ran = std::process::Command::new("pg_dump")
+                .args([
+                    "--format=custom",
+                    "--no-owner",
+                    "-f",
+                    dump.to_str().unwrap(),
+                    &db_url,
+                ])
+                .status()
+                .unwrap();
+            assert!(ran.success());
+            let restored_name = format!("uslugi_restored_{}", uuid::Uuid::new_v4().simple());
+            let admin =
+                uslugi_store::connect(&std::env::var(uslugi_testkit::DATABASE_ENV).unwrap(), 2)
+                    .await
+                    .unwrap();
+            use uslugi_store::sea_orm::ConnectionTrait;
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{restored_name}\""))
+                .await
+                .unwrap();
+            let (base, _) = db_url.rsplit_once('/').unwrap();
+            let restored = format!("{base}/{restored_name}");
+            let ran = std::process::Command::new("pg_restore")
+                .args(["--no-owner", "-d", &restored, dump.to_str().unwrap()])
+                .status()
+                .unwrap();
+            assert!(ran.success());
+            assert_restored(&dir, &restored, account).await;
+        }
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
