@@ -12,7 +12,7 @@ pub use kernel::config::{Config, Mode};
 pub use kernel::crypto::{BlindIndex, CryptoError, DataCipher, Keys};
 // The kernel every layer above shares: the database handle and its error, and the clock. The
 // web layer reaches the store only through this crate.
-pub use uslugi_store::{Db, StoreError, now_ms};
+pub use uslugi_store::{Db, StoreError, now_ms, reader::Reader};
 
 use std::{future::Future, pin::Pin};
 

@@ -11,6 +11,7 @@ pub mod entities;
 pub mod identity;
 pub mod kernel;
 pub mod migration;
+pub mod reader;
 pub mod sso;
 
 pub use db::{Backend, Db, StoreError, connect, db_unavailable, now_ms};

@@ -138,7 +138,9 @@ impl TestApp {
         config.registries.check_delay_secs = 0;
         adjust(&mut config);
         let keys = Keys::generate().expect("keys");
-        let state = AppState::new(db, config, keys).expect("state");
+        // The read pool as the binary opens it, so the suite goes through it too.
+        let reader = uslugi_store::reader::Reader::open(&database_url, &db, 2).expect("reader");
+        let state = AppState::with_reader(db, reader, config, keys).expect("state");
         let serving = state.clone();
         let server = tokio::spawn(async move {
             let _ = uslugi_web::server::serve(listener, serving, std::future::pending()).await;

@@ -40,8 +40,11 @@ pub struct AppState(Arc<State>);
 /// What [`AppState`] holds.
 #[derive(Debug)]
 pub struct State {
-    /// Database pool.
+    /// Database pool: every write, and reads that decide a write.
     pub db: Db,
+    /// Page reads that decide nothing (the session, what a page shows). On SQLite read-only
+    /// connections used on the request's thread, beside the one writer; otherwise `db`.
+    pub reader: uslugi_core::Reader,
     /// Configuration.
     pub config: Arc<Config>,
     /// Keys for personal data.
@@ -75,6 +78,20 @@ impl AppState {
     /// # Errors
     /// When the password-hashing parameters are invalid or the captcha cannot be set up.
     pub fn new(db: Db, config: Config, keys: Keys) -> Result<AppState, StateError> {
+        let reader = uslugi_core::Reader::Pool(db.clone());
+        AppState::with_reader(db, reader, config, keys)
+    }
+
+    /// Builds the state with a separate pool for page reads (see [`State::reader`]).
+    ///
+    /// # Errors
+    /// As [`AppState::new`].
+    pub fn with_reader(
+        db: Db,
+        reader: uslugi_core::Reader,
+        config: Config,
+        keys: Keys,
+    ) -> Result<AppState, StateError> {
         let passwords = uslugi_core::kernel::passwords::Passwords::new(&config.auth)?;
         let captcha = uslugi_core::identity::captcha::from_config(&config.captcha)
             .map_err(StateError::Captcha)?;
@@ -84,6 +101,7 @@ impl AppState {
         Ok(AppState(Arc::new(State {
             objects,
             captcha,
+            reader,
             tokens: Arc::new(uslugi_core::sso::oidc::batch::TokenWriter::new(db.clone())),
             db,
             config: Arc::new(config),

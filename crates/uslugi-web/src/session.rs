@@ -242,7 +242,10 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
     let mut clear_cookie = false;
     if let Some(token) = read_cookie(req.headers(), name) {
         let hash = hash_token(&token);
-        match sessions::find_live(&state.db, &hash, now).await {
+        // The read pool: a session is read on every signed-in request, and reading it decides
+        // nothing that a concurrent write could make wrong (a session ended meanwhile is gone
+        // from the writer's next update, which reports it).
+        match sessions::find_live(&state.reader, &hash, now).await {
             Ok(Some(row)) if row.last_seen_at + idle_ms > now => {
                 st.loaded_hash = Some(hash);
                 st.account_id = row.account_id;

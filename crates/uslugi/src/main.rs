@@ -289,7 +289,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     };
     let mode = config.mode;
     let public_url = config.public_url.clone();
-    let state = AppState::new(db.clone(), config, keys).context("cannot set up the portal")?;
+    let reader = uslugi_store::reader::Reader::open(
+        &config.database_url,
+        &db,
+        usize::try_from(config.database_read_connections).unwrap_or(4),
+    )
+    .context("cannot open the database for reading")?;
+    let state = AppState::with_reader(db.clone(), reader, config, keys)
+        .context("cannot set up the portal")?;
     tracing::info!(addr = %listener.local_addr()?, public_url = %public_url, mode = ?mode, "Uslugi is listening");
     let mut rx_server = rx.clone();
     let server = uslugi_web::server::serve(listener, state, async move {

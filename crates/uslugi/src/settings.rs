@@ -61,6 +61,7 @@ struct FileConfig {
     addr: Option<SocketAddr>,
     database_url: Option<String>,
     database_max_connections: Option<u32>,
+    database_read_connections: Option<u32>,
     public_url: Option<String>,
     data_dir: Option<PathBuf>,
     keys_file: Option<PathBuf>,
@@ -122,6 +123,7 @@ pub fn load(global: &GlobalArgs, serve: &ServeArgs) -> anyhow::Result<Config> {
             .or(file.database_url)
             .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
         database_max_connections: file.database_max_connections.unwrap_or(10),
+        database_read_connections: file.database_read_connections.unwrap_or(4),
         public_url,
         data_dir: global
             .data_dir

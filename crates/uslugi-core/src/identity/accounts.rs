@@ -176,6 +176,67 @@ pub fn decrypt_contact(keys: &Keys, row: &store::ContactRow) -> Result<Contact, 
     Contact::from_stored(&row.kind, &value).ok_or(AccountError::Corrupt)
 }
 
+/// The state of the personal-data check, as the cabinet shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckState {
+    /// No data submitted.
+    None,
+    /// «Ожидание проверки данных».
+    Pending,
+    /// Checked and confirmed.
+    Verified,
+    /// Checked and refused.
+    Failed,
+}
+
+/// What the cabinet shows: the account, its contacts, the check's state and the unread notices.
+#[derive(Debug, Clone)]
+pub struct CabinetView {
+    /// The account.
+    pub account: AccountView,
+    /// The personal-data check.
+    pub check: CheckState,
+    /// Unread notifications.
+    pub unread: u64,
+}
+
+/// Loads the cabinet's view through the read path in two statements (the summary and the
+/// contacts), decrypting only what the page shows: the name and the contacts, not the personal
+/// data.
+pub async fn cabinet(
+    reader: &crate::Reader,
+    keys: &Keys,
+    id: Uuid,
+) -> Result<Option<CabinetView>, AccountError> {
+    let Some(row) = uslugi_store::reader::account_summary(reader, id).await? else {
+        return Ok(None);
+    };
+    let name_json = keys.cipher().decrypt(purpose::NAME, &row.name)?;
+    let name: StoredName = serde_json::from_str(&name_json).map_err(|_| AccountError::Corrupt)?;
+    let level = row.level.parse().map_err(|_| AccountError::Corrupt)?;
+    let mut contacts = Vec::new();
+    for c in uslugi_store::reader::contacts_of(reader, id).await? {
+        contacts.push(decrypt_contact(keys, &c)?);
+    }
+    let check = match row.check_state.as_deref() {
+        None => CheckState::None,
+        Some(uslugi_store::identity::personal_data::state::PENDING) => CheckState::Pending,
+        Some(uslugi_store::identity::personal_data::state::VERIFIED) => CheckState::Verified,
+        Some(_) => CheckState::Failed,
+    };
+    Ok(Some(CabinetView {
+        account: AccountView {
+            id,
+            name,
+            level,
+            contacts,
+            active: row.status == store::status::ACTIVE,
+        },
+        check,
+        unread: u64::try_from(row.unread).unwrap_or(0),
+    }))
+}
+
 /// Loads an account for display.
 pub async fn load(db: &Db, keys: &Keys, id: Uuid) -> Result<Option<AccountView>, AccountError> {
     let Some(row) = store::find_account(db, id).await? else {

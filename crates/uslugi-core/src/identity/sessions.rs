@@ -7,9 +7,14 @@ use uslugi_store::{Db, StoreError, identity::sessions};
 /// A stored session.
 pub type SessionRow = sessions::SessionRow;
 
-/// A live session by the hash of its cookie.
-pub async fn find_live(db: &Db, id_hash: &str, now: i64) -> Result<Option<SessionRow>, StoreError> {
-    sessions::find_live(db, id_hash, now).await
+/// A live session by the hash of its cookie, through the read path (see
+/// [`uslugi_store::reader`]).
+pub async fn find_live(
+    reader: &crate::Reader,
+    id_hash: &str,
+    now: i64,
+) -> Result<Option<SessionRow>, StoreError> {
+    uslugi_store::reader::find_live_session(reader, id_hash, now).await
 }
 
 /// Ends a session.

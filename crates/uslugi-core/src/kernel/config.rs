@@ -27,8 +27,10 @@ pub struct Config {
     pub addr: SocketAddr,
     /// `sqlite://…` or `postgres://…`.
     pub database_url: String,
-    /// Connections in the pool (PostgreSQL; SQLite always uses one).
+    /// Connections in the pool (PostgreSQL; SQLite always writes through one).
     pub database_max_connections: u32,
+    /// SQLite: read-only connections kept for page reads beside the one writer.
+    pub database_read_connections: u32,
     /// The URL people reach the portal at, without a trailing slash; used in links sent by SMS
     /// and e-mail and as the OIDC issuer.
     pub public_url: String,
@@ -465,6 +467,7 @@ impl Config {
             addr,
             database_url,
             database_max_connections: 10,
+            database_read_connections: 4,
             public_url: format!("http://{addr}"),
             data_dir: PathBuf::from("data"),
             keys_file: None,

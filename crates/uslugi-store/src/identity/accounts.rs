@@ -487,3 +487,54 @@ pub async fn insert_bulk(
     }
     Ok(())
 }
+
+/// What the cabinet shows of an account, read in one statement: the encrypted name, the level,
+/// the status, the state of the personal-data check (not the data) and the unread notices.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    /// Ciphertext of the name.
+    pub name: String,
+    /// Level.
+    pub level: String,
+    /// Status.
+    pub status: String,
+    /// `personal_data.state`, if data were submitted.
+    pub check_state: Option<String>,
+    /// Unread notifications.
+    pub unread: i64,
+}
+
+/// The cabinet's [`Summary`] of an account, or `None` when there is no such account.
+pub async fn summary(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+) -> Result<Option<Summary>, StoreError> {
+    let backend = db.get_database_backend();
+    let placeholder = match backend {
+        sea_orm::DbBackend::Postgres => "$1",
+        _ => "?",
+    };
+    let sql = format!(
+        "SELECT a.name, a.level, a.status, \
+         (SELECT p.state FROM personal_data p WHERE p.account_id = a.id) AS check_state, \
+         (SELECT COUNT(*) FROM notifications n WHERE n.account_id = a.id AND n.read_at IS NULL) AS unread \
+         FROM accounts a WHERE a.id = {placeholder}"
+    );
+    let Some(row) = db
+        .query_one_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            sql,
+            [account_id.into()],
+        ))
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Summary {
+        name: row.try_get("", "name")?,
+        level: row.try_get("", "level")?,
+        status: row.try_get("", "status")?,
+        check_state: row.try_get("", "check_state")?,
+        unread: row.try_get("", "unread")?,
+    }))
+}

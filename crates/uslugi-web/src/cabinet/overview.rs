@@ -5,7 +5,7 @@ use axum::{
     extract::State,
     response::{Html, IntoResponse, Redirect, Response},
 };
-use uslugi_core::identity::accounts::{self, Contact};
+use uslugi_core::identity::accounts::{self, CheckState, Contact};
 use uslugi_domain::AccountLevel;
 
 use crate::{
@@ -36,14 +36,14 @@ pub async fn get(
     session: Session,
     citizen: Citizen,
 ) -> Result<Response, AppError> {
-    let account_id = citizen.account_id;
-    let Some(account) = accounts::load(&state.db, &state.keys, account_id)
+    let Some(view) = accounts::cabinet(&state.reader, &state.keys, citizen.account_id)
         .await
         .map_err(AppError::internal)?
     else {
         session.destroy();
         return Ok(Redirect::to("/").into_response());
     };
+    let account = view.account;
     let flash = session.get::<String>("flash");
     session.remove("flash");
     let contacts = account
@@ -54,14 +54,11 @@ pub async fn get(
             Contact::Email(e) => ("Электронная почта", e.to_string()),
         })
         .collect();
-    let check = match uslugi_core::identity::profile::state(&state.db, &state.keys, account_id)
-        .await
-        .map_err(AppError::internal)?
-    {
-        uslugi_core::identity::profile::ProfileState::Empty => "",
-        uslugi_core::identity::profile::ProfileState::Pending(_) => "pending",
-        uslugi_core::identity::profile::ProfileState::Verified(_) => "verified",
-        uslugi_core::identity::profile::ProfileState::Failed(..) => "failed",
+    let check = match view.check {
+        CheckState::None => "",
+        CheckState::Pending => "pending",
+        CheckState::Verified => "verified",
+        CheckState::Failed => "failed",
     };
     let page = CabinetPage {
         layout: signed_in_layout(&state, &session, "Личный кабинет"),
@@ -72,7 +69,7 @@ pub async fn get(
         level_is_simplified: account.level == AccountLevel::Simplified,
         contacts,
         check,
-        unread: match uslugi_core::cabinet::alerts::unread(&state.db, account_id).await? {
+        unread: match view.unread {
             0 => String::new(),
             n => uslugi_domain::format_count(n, "новое", "новых", "новых"),
         },

@@ -1,0 +1,236 @@
+//! The read path of signed-in pages: the session, and what the cabinet shows.
+//!
+//! On SQLite, sqlx runs every statement on its connection's own thread, so each statement costs
+//! two thread switches; a signed-in page made of three statements spent most of its time
+//! switching (measured: `docs/benchmarks.md`). Here the reads run on the calling thread through
+//! a small set of read-only connections to the same file, with prepared statements kept. In WAL
+//! mode they read the last committed state without waiting for the one writer or for each other;
+//! every write still goes through the writer pool, whose single-writer order the token group
+//! commit relies on. On PostgreSQL the same functions use the ordinary pool.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use sea_orm::DbErr;
+use uuid::Uuid;
+
+use crate::{
+    Db, StoreError,
+    entities::{account_contacts, sessions},
+    identity::accounts::Summary,
+};
+
+/// Where page reads go.
+#[derive(Debug, Clone)]
+pub enum Reader {
+    /// Read-only SQLite connections used on the calling thread.
+    Sqlite(Arc<SqliteReader>),
+    /// The ordinary pool (PostgreSQL, or SQLite in memory).
+    Pool(Db),
+}
+
+impl Reader {
+    /// The reader for a database URL: read-only connections for an SQLite file, otherwise the
+    /// pool `db` itself.
+    ///
+    /// # Errors
+    /// When the SQLite file cannot be opened for reading.
+    pub fn open(url: &str, db: &Db, connections: usize) -> Result<Reader, StoreError> {
+        match sqlite_path(url) {
+            Some(path) => Ok(Reader::Sqlite(Arc::new(SqliteReader::open(
+                &path,
+                connections,
+            )?))),
+            None => Ok(Reader::Pool(db.clone())),
+        }
+    }
+}
+
+/// The file of an `sqlite:` URL, `None` for other backends and for in-memory databases.
+fn sqlite_path(url: &str) -> Option<String> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && !path.contains(":memory:")).then(|| path.to_owned())
+}
+
+/// A few read-only SQLite connections, lent out one per read.
+pub struct SqliteReader {
+    path: String,
+    idle: Mutex<Vec<Connection>>,
+    keep: usize,
+}
+
+impl std::fmt::Debug for SqliteReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteReader")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+fn read_err(e: rusqlite::Error) -> StoreError {
+    StoreError::Db(DbErr::Custom(format!("sqlite read: {e}")))
+}
+
+impl SqliteReader {
+    /// Opens one connection now (so a wrong path shows at start-up); more open as reads overlap,
+    /// and up to `keep` stay open.
+    ///
+    /// # Errors
+    /// When the file cannot be opened.
+    pub fn open(path: &str, keep: usize) -> Result<SqliteReader, StoreError> {
+        let reader = SqliteReader {
+            path: path.to_owned(),
+            idle: Mutex::new(Vec::new()),
+            keep: keep.max(1),
+        };
+        let first = reader.connect()?;
+        reader.give_back(first);
+        Ok(reader)
+    }
+
+    fn connect(&self) -> Result<Connection, StoreError> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI,
+        )
+        .map_err(read_err)?;
+        // A reader waits for the rare moment the writer restarts the WAL instead of failing.
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(read_err)?;
+        conn.pragma_update(None, "cache_size", -16384)
+            .map_err(read_err)?;
+        conn.set_prepared_statement_cache_capacity(32);
+        Ok(conn)
+    }
+
+    fn give_back(&self, conn: Connection) {
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        if idle.len() < self.keep {
+            idle.push(conn);
+        }
+    }
+
+    /// Runs `f` on a lent connection. The statements are short reads of indexed rows, so they
+    /// run on the caller's thread: handing them to another thread costs more than they do.
+    fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
+        let lent = self
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        let conn = match lent {
+            Some(c) => c,
+            None => self.connect()?,
+        };
+        let out = f(&conn).map_err(read_err);
+        self.give_back(conn);
+        out
+    }
+}
+
+fn uuid_of(bytes: Option<Vec<u8>>) -> rusqlite::Result<Option<Uuid>> {
+    bytes
+        .map(|b| {
+            Uuid::from_slice(&b).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    16,
+                    rusqlite::types::Type::Blob,
+                    Box::new(e),
+                )
+            })
+        })
+        .transpose()
+}
+
+/// A live session by the hash of its cookie.
+pub async fn find_live_session(
+    reader: &Reader,
+    id_hash: &str,
+    now: i64,
+) -> Result<Option<sessions::Model>, StoreError> {
+    match reader {
+        Reader::Pool(db) => crate::identity::sessions::find_live(db, id_hash, now).await,
+        Reader::Sqlite(r) => r.with(|c| {
+            c.prepare_cached(
+                "SELECT id, account_id, csrf_token, data, created_at, updated_at, last_seen_at, \
+                 expires_at, client_info FROM sessions WHERE id = ?1 AND expires_at > ?2",
+            )?
+            .query_row(params![id_hash, now], |row| {
+                Ok(sessions::Model {
+                    id: row.get(0)?,
+                    account_id: uuid_of(row.get(1)?)?,
+                    csrf_token: row.get(2)?,
+                    data: row.get(3)?,
+                    created_at: row.get(4)?,
+                    updated_at: row.get(5)?,
+                    last_seen_at: row.get(6)?,
+                    expires_at: row.get(7)?,
+                    client_info: row.get(8)?,
+                })
+            })
+            .optional()
+        }),
+    }
+}
+
+/// The cabinet's summary of an account (see [`crate::identity::accounts::summary`]).
+pub async fn account_summary(
+    reader: &Reader,
+    account_id: Uuid,
+) -> Result<Option<Summary>, StoreError> {
+    match reader {
+        Reader::Pool(db) => crate::identity::accounts::summary(db, account_id).await,
+        Reader::Sqlite(r) => r.with(|c| {
+            c.prepare_cached(
+                "SELECT a.name, a.level, a.status, \
+                 (SELECT p.state FROM personal_data p WHERE p.account_id = a.id), \
+                 (SELECT COUNT(*) FROM notifications n WHERE n.account_id = a.id AND n.read_at IS NULL) \
+                 FROM accounts a WHERE a.id = ?1",
+            )?
+            .query_row(params![account_id.as_bytes().as_slice()], |row| {
+                Ok(Summary {
+                    name: row.get(0)?,
+                    level: row.get(1)?,
+                    status: row.get(2)?,
+                    check_state: row.get(3)?,
+                    unread: row.get(4)?,
+                })
+            })
+            .optional()
+        }),
+    }
+}
+
+/// The account's contacts, oldest first.
+pub async fn contacts_of(
+    reader: &Reader,
+    account_id: Uuid,
+) -> Result<Vec<account_contacts::Model>, StoreError> {
+    match reader {
+        Reader::Pool(db) => crate::identity::accounts::contacts_of(db, account_id).await,
+        Reader::Sqlite(r) => r.with(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, account_id, kind, value, value_blind, confirmed_at, created_at, \
+                 updated_at FROM account_contacts WHERE account_id = ?1 ORDER BY created_at",
+            )?;
+            let rows = stmt.query_map(params![account_id.as_bytes().as_slice()], |row| {
+                Ok(account_contacts::Model {
+                    id: uuid_of(row.get(0)?)?.unwrap_or_default(),
+                    account_id: uuid_of(row.get(1)?)?.unwrap_or_default(),
+                    kind: row.get(2)?,
+                    value: row.get(3)?,
+                    value_blind: row.get(4)?,
+                    confirmed_at: row.get(5)?,
+                    created_at: row.get(6)?,
+                    updated_at: row.get(7)?,
+                })
+            })?;
+            rows.collect()
+        }),
+    }
+}
