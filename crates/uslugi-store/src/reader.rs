@@ -14,11 +14,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use sea_orm::DbErr;
 use uuid::Uuid;
 
-use crate::{
-    Db, StoreError,
-    entities::{account_contacts, sessions},
-    identity::accounts::Summary,
-};
+use crate::{Db, StoreError, entities::sessions, identity::accounts::Summary};
 
 /// Where page reads go.
 #[derive(Debug, Clone)]
@@ -178,59 +174,55 @@ pub async fn find_live_session(
     }
 }
 
-/// The cabinet's summary of an account (see [`crate::identity::accounts::summary`]).
+/// The cabinet's summary of an account (see [`crate::identity::accounts::summary`]) and its
+/// contacts as (kind, encrypted value), oldest first. On SQLite one statement: every statement
+/// is a read transaction with its own file locks, and those cost more than the reads.
 pub async fn account_summary(
     reader: &Reader,
     account_id: Uuid,
-) -> Result<Option<Summary>, StoreError> {
+) -> Result<Option<(Summary, Vec<(String, String)>)>, StoreError> {
     match reader {
-        Reader::Pool(db) => crate::identity::accounts::summary(db, account_id).await,
-        Reader::Sqlite(r) => r.with(|c| {
-            c.prepare_cached(
-                "SELECT a.name, a.level, a.status, \
-                 (SELECT p.state FROM personal_data p WHERE p.account_id = a.id), \
-                 (SELECT COUNT(*) FROM notifications n WHERE n.account_id = a.id AND n.read_at IS NULL) \
-                 FROM accounts a WHERE a.id = ?1",
-            )?
-            .query_row(params![account_id.as_bytes().as_slice()], |row| {
-                Ok(Summary {
-                    name: row.get(0)?,
-                    level: row.get(1)?,
-                    status: row.get(2)?,
-                    check_state: row.get(3)?,
-                    unread: row.get(4)?,
+        Reader::Pool(db) => {
+            let Some(summary) = crate::identity::accounts::summary(db, account_id).await? else {
+                return Ok(None);
+            };
+            let contacts = crate::identity::accounts::contacts_of(db, account_id)
+                .await?
+                .into_iter()
+                .map(|c| (c.kind, c.value))
+                .collect();
+            Ok(Some((summary, contacts)))
+        }
+        Reader::Sqlite(r) => {
+            let row = r.with(|c| {
+                c.prepare_cached(
+                    "SELECT a.name, a.level, a.status, \
+                     (SELECT p.state FROM personal_data p WHERE p.account_id = a.id), \
+                     (SELECT COUNT(*) FROM notifications n WHERE n.account_id = a.id AND n.read_at IS NULL), \
+                     (SELECT json_group_array(json_array(kind, value)) FROM \
+                        (SELECT kind, value FROM account_contacts WHERE account_id = a.id ORDER BY created_at)) \
+                     FROM accounts a WHERE a.id = ?1",
+                )?
+                .query_row(params![account_id.as_bytes().as_slice()], |row| {
+                    Ok((
+                        Summary {
+                            name: row.get(0)?,
+                            level: row.get(1)?,
+                            status: row.get(2)?,
+                            check_state: row.get(3)?,
+                            unread: row.get(4)?,
+                        },
+                        row.get::<_, String>(5)?,
+                    ))
                 })
-            })
-            .optional()
-        }),
-    }
-}
-
-/// The account's contacts, oldest first.
-pub async fn contacts_of(
-    reader: &Reader,
-    account_id: Uuid,
-) -> Result<Vec<account_contacts::Model>, StoreError> {
-    match reader {
-        Reader::Pool(db) => crate::identity::accounts::contacts_of(db, account_id).await,
-        Reader::Sqlite(r) => r.with(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT id, account_id, kind, value, value_blind, confirmed_at, created_at, \
-                 updated_at FROM account_contacts WHERE account_id = ?1 ORDER BY created_at",
-            )?;
-            let rows = stmt.query_map(params![account_id.as_bytes().as_slice()], |row| {
-                Ok(account_contacts::Model {
-                    id: uuid_of(row.get(0)?)?.unwrap_or_default(),
-                    account_id: uuid_of(row.get(1)?)?.unwrap_or_default(),
-                    kind: row.get(2)?,
-                    value: row.get(3)?,
-                    value_blind: row.get(4)?,
-                    confirmed_at: row.get(5)?,
-                    created_at: row.get(6)?,
-                    updated_at: row.get(7)?,
-                })
+                .optional()
             })?;
-            rows.collect()
-        }),
+            let Some((summary, contacts)) = row else {
+                return Ok(None);
+            };
+            let contacts: Vec<(String, String)> = serde_json::from_str(&contacts)
+                .map_err(|e| StoreError::Corrupt(format!("contacts: {e}")))?;
+            Ok(Some((summary, contacts)))
+        }
     }
 }

@@ -59,18 +59,52 @@ impl Metrics {
 
 /// Route middleware: request count and latency by method, route template and status.
 pub async fn track(req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let method = req.method().as_str().to_owned();
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let method = req.method().clone();
     let start = Instant::now();
     let resp = next.run(req).await;
-    let status = resp.status().as_u16().to_string();
-    let labels = [("method", method), ("route", route), ("status", status)];
-    metrics::counter!("uslugi_http_requests_total", &labels).increment(1);
-    metrics::histogram!("uslugi_http_request_duration_seconds", &labels)
-        .record(start.elapsed().as_secs_f64());
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    let (requests, duration) = handles(route, &method, resp.status().as_u16());
+    requests.increment(1);
+    duration.record(start.elapsed().as_secs_f64());
     resp
+}
+
+type Handles = (metrics::Counter, metrics::Histogram);
+type ByRoute = std::collections::HashMap<String, std::collections::HashMap<(String, u16), Handles>>;
+
+/// The counter and histogram of a (route, method, status), registered once and then looked up
+/// in a map by borrowed keys: building a labelled key and finding it in the recorder on every
+/// request cost more than the rest of this middleware.
+fn handles(route: &str, method: &axum::http::Method, status: u16) -> Handles {
+    static CACHE: OnceLock<std::sync::RwLock<ByRoute>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(h) = cache
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .get(route)
+        .and_then(|m| {
+            m.iter()
+                .find(|((mm, st), _)| mm == method.as_str() && *st == status)
+                .map(|(_, h)| h.clone())
+        })
+    {
+        return h;
+    }
+    let labels = [
+        ("method", method.as_str().to_owned()),
+        ("route", route.to_owned()),
+        ("status", status.to_string()),
+    ];
+    let h = (
+        metrics::counter!("uslugi_http_requests_total", &labels),
+        metrics::histogram!("uslugi_http_request_duration_seconds", &labels),
+    );
+    cache
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .entry(route.to_owned())
+        .or_default()
+        .insert((method.as_str().to_owned(), status), h.clone());
+    h
 }

@@ -40,7 +40,9 @@ struct State_ {
     dirty: bool,
     destroyed: bool,
     /// Device and address of this request, JSON, stored (encrypted) with a new session id.
-    client: String,
+    /// What `client_info` is made of, kept raw: it is encoded only when a new session id is
+    /// stored, not on every request.
+    client: (Option<HeaderValue>, Option<std::net::IpAddr>),
 }
 
 /// The request's session; an extractor for handlers.
@@ -267,7 +269,12 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
             Err(e) => return AppError::internal(e).into_response(),
         }
     }
-    st.client = client_json(&req);
+    st.client = (
+        req.headers().get(header::USER_AGENT).cloned(),
+        req.extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip()),
+    );
     let session = Session(Arc::new(Mutex::new(st)));
     req.extensions_mut().insert(session.clone());
     let mut resp = next.run(req).await;
@@ -282,7 +289,11 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
             )
         } else if let Some(token) = s.new_token.clone() {
             let mut row = to_row(&s, hash_token(&token), now);
-            row.client_info = state.keys.cipher().encrypt(CLIENT_PURPOSE, &s.client).ok();
+            row.client_info = state
+                .keys
+                .cipher()
+                .encrypt(CLIENT_PURPOSE, &client_json(&s.client))
+                .ok();
             (
                 Some(session_cookie(&state, &token)),
                 Persist::Replace(s.loaded_hash.take(), row),
@@ -303,8 +314,12 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
     };
     // Spawned so that a client hanging up or the request timeout cannot cancel it halfway, e.g.
     // between deleting the old row and inserting the rotated one.
-    let db = state.db.clone();
-    let outcome = tokio::spawn(async move { persist.run(&db).await }).await;
+    let outcome = if matches!(persist, Persist::Nothing) {
+        Ok(Ok(true))
+    } else {
+        let db = state.db.clone();
+        tokio::spawn(async move { persist.run(&db).await }).await
+    };
     let cookie = match outcome {
         Ok(Ok(true)) => cookie,
         // The row was gone: the session ended meanwhile (logout elsewhere, password change).
@@ -354,20 +369,15 @@ impl Persist {
 /// Cipher purpose of `sessions.client_info`.
 pub const CLIENT_PURPOSE: &str = uslugi_core::identity::security::CLIENT_PURPOSE;
 
-fn client_json(req: &Request) -> String {
-    let ua: String = req
-        .headers()
-        .get(header::USER_AGENT)
+fn client_json((ua, ip): &(Option<HeaderValue>, Option<std::net::IpAddr>)) -> String {
+    let ua: String = ua
+        .as_ref()
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .chars()
         .take(300)
         .collect();
-    let ip = req
-        .extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_default();
+    let ip = ip.map(|ip| ip.to_string()).unwrap_or_default();
     serde_json::json!({ "ua": ua, "ip": ip }).to_string()
 }
 

@@ -200,23 +200,25 @@ pub struct CabinetView {
     pub unread: u64,
 }
 
-/// Loads the cabinet's view through the read path in two statements (the summary and the
-/// contacts), decrypting only what the page shows: the name and the contacts, not the personal
+/// Loads the cabinet's view through the read path (one statement on SQLite, two on
+/// PostgreSQL), decrypting only what the page shows: the name and the contacts, not the personal
 /// data.
 pub async fn cabinet(
     reader: &crate::Reader,
     keys: &Keys,
     id: Uuid,
 ) -> Result<Option<CabinetView>, AccountError> {
-    let Some(row) = uslugi_store::reader::account_summary(reader, id).await? else {
+    let Some((row, stored_contacts)) = uslugi_store::reader::account_summary(reader, id).await?
+    else {
         return Ok(None);
     };
     let name_json = keys.cipher().decrypt(purpose::NAME, &row.name)?;
     let name: StoredName = serde_json::from_str(&name_json).map_err(|_| AccountError::Corrupt)?;
     let level = row.level.parse().map_err(|_| AccountError::Corrupt)?;
     let mut contacts = Vec::new();
-    for c in uslugi_store::reader::contacts_of(reader, id).await? {
-        contacts.push(decrypt_contact(keys, &c)?);
+    for (kind, value) in &stored_contacts {
+        let value = keys.cipher().decrypt(purpose::CONTACT, value)?;
+        contacts.push(Contact::from_stored(kind, &value).ok_or(AccountError::Corrupt)?);
     }
     let check = match row.check_state.as_deref() {
         None => CheckState::None,

@@ -18,7 +18,7 @@ use tower::ServiceBuilder;
 use tower_http::{
     catch_panic::CatchPanicLayer,
     limit::RequestBodyLimitLayer,
-    request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
+    request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
     timeout::TimeoutLayer,
     trace::TraceLayer,
 };
@@ -32,6 +32,37 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response:
     // The payload may quote data being processed, so it is not logged; the location is logged by
     // the panic hook in the binary.
     AppError::Internal("handler panicked".into()).into_response()
+}
+
+/// Request ids: a random prefix per process and a counter. Unique, which is all a request id
+/// must be, without a system call for randomness on every request (the UUIDs this replaced
+/// read the kernel's generator each time).
+#[derive(Debug, Clone)]
+pub struct RequestIds {
+    prefix: u32,
+    next: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl RequestIds {
+    fn new() -> RequestIds {
+        let mut b = [0u8; 4];
+        // Without randomness the ids of two processes may repeat; they stay unique per process.
+        let _ = getrandom::fill(&mut b);
+        RequestIds {
+            prefix: u32::from_le_bytes(b),
+            next: std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0)),
+        }
+    }
+}
+
+impl MakeRequestId for RequestIds {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let id = format!("{:08x}-{n:012x}", self.prefix);
+        axum::http::HeaderValue::from_str(&id)
+            .ok()
+            .map(RequestId::new)
+    }
 }
 
 /// Wraps the router in the stack.
@@ -49,27 +80,34 @@ pub fn wrap(router: Router, state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), csrf::layer))
         .layer(from_fn_with_state(state.clone(), session::layer))
         .layer(RequestBodyLimitLayer::new(limit))
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, timeout))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            timeout,
+        ))
         .layer(from_fn_with_state(state.clone(), error_pages::layer))
         .layer(
             ServiceBuilder::new()
-                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-                .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-                    let id = req
-                        .extensions()
-                        .get::<RequestId>()
-                        .and_then(|id| id.header_value().to_str().ok())
-                        .unwrap_or_default()
-                        .to_owned();
-                    // Only the route, never the path itself: paths carry e-mail link tokens,
-                    // cancel links and ESIA oids, and query strings personal data.
-                    let route = req
-                        .extensions()
-                        .get::<axum::extract::MatchedPath>()
-                        .map_or("(no route)", axum::extract::MatchedPath::as_str)
-                        .to_owned();
-                    tracing::info_span!("request", method = %req.method(), route = %route, request_id = %id)
-                }))
+                .layer(SetRequestIdLayer::new(REQUEST_ID, RequestIds::new()))
+                .layer(
+                    TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                        // Only the route, never the path itself: paths carry e-mail link tokens,
+                        // cancel links and ESIA oids, and query strings personal data. The fields
+                        // are computed only when the span is recorded.
+                        tracing::info_span!(
+                            "request",
+                            method = %req.method(),
+                            route = %req
+                                .extensions()
+                                .get::<axum::extract::MatchedPath>()
+                                .map_or("(no route)", axum::extract::MatchedPath::as_str),
+                            request_id = %req
+                                .extensions()
+                                .get::<RequestId>()
+                                .and_then(|id| id.header_value().to_str().ok())
+                                .unwrap_or_default(),
+                        )
+                    }),
+                )
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 .layer(from_fn_with_state(state.clone(), security_headers::layer)),
         )
