@@ -41,8 +41,6 @@ struct ContactData {
 pub struct PendingContact {
     /// The new contact.
     pub contact: Contact,
-    /// Another account holds it.
-    pub taken: bool,
     /// Seconds until a new code may be requested.
     pub resend_in_secs: i64,
 }
@@ -187,13 +185,11 @@ pub async fn pending(
     account_id: Uuid,
     id: Uuid,
 ) -> Result<PendingContact, ContactError> {
+    // Whether another account holds the contact is not said here: only the code proves the
+    // contact is the person's, and before it the answer would tell anyone who has an account.
     let (v, contact) = load(ctx, account_id, id).await?;
-    let taken = store_accounts::find_contact_by_blind(ctx.db, contact.kind(), &v.target_blind)
-        .await?
-        .is_some_and(|c| c.account_id != account_id);
     Ok(PendingContact {
         contact,
-        taken,
         resend_in_secs: ((v.resend_after - now_ms()) / 1000).max(0),
     })
 }
@@ -203,6 +199,9 @@ pub async fn pending(
 pub struct Confirmed {
     /// The new contact.
     pub contact: Contact,
+    /// «Номер занят»: another account held it (it moves here, and that account is told). Said
+    /// only now that the code has proven the contact.
+    pub taken: bool,
     /// When it takes effect (Unix ms), if the change waits out the delay; `None` when it is the
     /// account's already.
     pub effective_at: Option<i64>,
@@ -250,6 +249,9 @@ async fn confirm_after(
     let (v, contact) = load(ctx, account_id, id).await?;
     check_code(ctx, &v, code, true).await?;
     let now = now_ms();
+    let taken = store_accounts::find_contact_by_blind(ctx.db, contact.kind(), &v.target_blind)
+        .await?
+        .is_some_and(|c| c.account_id != account_id);
     // Read before the transaction: on SQLite the transaction holds the only connection.
     let current = accounts::load(ctx.db, ctx.keys, account_id)
         .await
@@ -265,6 +267,7 @@ async fn confirm_after(
         txn.commit().await?;
         return Ok(Confirmed {
             contact,
+            taken,
             effective_at: None,
         });
     }
@@ -345,6 +348,7 @@ async fn confirm_after(
     txn.commit().await?;
     Ok(Confirmed {
         contact,
+        taken,
         effective_at: Some(effective_at),
     })
 }

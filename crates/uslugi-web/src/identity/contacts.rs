@@ -264,7 +264,6 @@ struct ConfirmPage {
     errors: FieldErrors,
     by_email: bool,
     masked: String,
-    taken: bool,
 }
 
 async fn confirm_page(
@@ -296,7 +295,6 @@ async fn confirm_page(
         errors,
         by_email,
         masked,
-        taken: pending.taken,
     };
     Ok(Html(render(&page)?).into_response())
 }
@@ -342,13 +340,21 @@ pub async fn confirm_post(
                     Contact::Phone(_) => "Номер телефона",
                     Contact::Email(_) => "Адрес электронной почты",
                 };
-                let text = match done.effective_at {
+                let mut text = match done.effective_at {
                     None => format!("{what} подтверждён и сохранён"),
                     Some(at) => format!(
                         "{what} подтверждён и начнёт действовать {} МСК",
                         uslugi_core::cabinet::alerts::moscow_date_time(at)
                     ),
                 };
+                // «Номер занят» only now, after the code: before it, anyone could learn who has
+                // an account by trying numbers.
+                if done.taken {
+                    text.push_str(match done.contact {
+                        Contact::Phone(_) => ". Номер был указан в другой учётной записи: он отвязан от неё, а её владелец получил уведомление",
+                        Contact::Email(_) => ". Адрес был указан в другой учётной записи: он отвязан от неё, а её владелец получил уведомление",
+                    });
+                }
                 session.insert(&state, "flash", &text);
                 return Ok(Redirect::to("/profile/contacts").into_response());
             }

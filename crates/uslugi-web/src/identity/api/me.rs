@@ -202,12 +202,10 @@ pub async fn contact_start(
             }
             other => Problem::internal(other),
         })?;
-    let pending = contacts::pending(ctx(&state), id, verification)
-        .await
-        .map_err(Problem::internal)?;
+    // `contact_taken` is always false here: only the code proves the contact (see its answer).
     Ok((
         StatusCode::CREATED,
-        Json(serde_json::json!({ "id": verification, "contact_taken": pending.taken })),
+        Json(serde_json::json!({ "id": verification, "contact_taken": false })),
     )
         .into_response())
 }
@@ -236,6 +234,8 @@ pub async fn contact_code(
         Ok(done) => Ok(Json(serde_json::json!({
             "kind": done.contact.kind(),
             "confirmed": true,
+            // «Номер занят»: another account held it; it moves here and that account is told.
+            "contact_taken": done.taken,
             // RFC 3339; absent when the contact is the account's already.
             "effective_at": done.effective_at.and_then(|ms| {
                 time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)

@@ -150,17 +150,19 @@ async fn adding_a_number_another_account_holds_moves_it_after_the_code() {
     app.register_by_phone("Смирнова", "Анна", "+79120000206")
         .await;
     request(&app, "phone", "+79120000205").await;
+    // Nothing is said before the code: it would tell anyone who has an account.
     let (_, page) = app.get_text("/profile/contacts/confirm").await;
-    assert!(page.contains("Номер занят"));
+    assert!(!page.contains("другой учётной записи"), "{page}");
     assert!(!page.contains("Кузнецов"));
     let code = app.sms_code("+79120000205").await;
     let r = confirm(&app, &code).await;
     assert_eq!(TestApp::location(&r), "/profile/contacts");
+    let (_, page) = app.get_text("/profile/contacts").await;
+    assert!(page.contains("+7 912 000-02-05"));
+    // After it, the person learns the number was elsewhere.
     assert!(
-        app.get_text("/profile/contacts")
-            .await
-            .1
-            .contains("+7 912 000-02-05")
+        page.contains("Номер был указан в другой учётной записи"),
+        "{page}"
     );
 
     // The first person is told by e-mail, and it is in their journal.
