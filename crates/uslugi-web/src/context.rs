@@ -35,3 +35,36 @@ pub fn ctx(state: &AppState) -> uslugi_core::Ctx<'_> {
         passwords: &state.passwords,
     }
 }
+
+/// Route middleware: a failed answer (anything but a redirect or `201 Created`) is held until
+/// `auth.even_timing_ms` after the request arrived, so that a wrong password for an existing
+/// account and a login nobody has take the same time (see [`even_timing`] for routes whose every
+/// answer must).
+pub async fn even_failures(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let until = tokio::time::Instant::now()
+        + std::time::Duration::from_millis(state.config.auth.even_timing_ms);
+    let resp = next.run(req).await;
+    let status = resp.status();
+    if !(status.is_redirection() || status == axum::http::StatusCode::CREATED) {
+        tokio::time::sleep_until(until).await;
+    }
+    resp
+}
+
+/// Route middleware: every answer is held until `auth.even_timing_ms` after the request arrived
+/// (recovery: an existing contact gets a code sent, a missing one nothing, behind the same page).
+pub async fn even_timing(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let until = tokio::time::Instant::now()
+        + std::time::Duration::from_millis(state.config.auth.even_timing_ms);
+    let resp = next.run(req).await;
+    tokio::time::sleep_until(until).await;
+    resp
+}

@@ -13,14 +13,14 @@ use crate::{AppError, AppState, assets, backoffice, cabinet, identity, metrics, 
 pub fn router(state: AppState) -> Router {
     let r = Router::new()
         .merge(site::routes(state.dev_mode()))
-        .merge(identity::routes())
+        .merge(identity::routes(&state))
         .merge(cabinet::routes())
         .merge(sso::routes())
         .merge(backoffice::routes())
         .merge(ops::routes())
         .route("/assets/{name}", get(assets::get));
     let form_limit = state.config.web.body_limit_bytes;
-    r.merge(crate::api::routes())
+    r.merge(crate::api::routes(&state))
         .layer(from_fn(
             crate::identity::second_step::enforce_password_change,
         ))

@@ -213,6 +213,10 @@ pub struct AuthConfig {
     /// The longest wait between sign-in tries after repeated failures (1, 3, 5, 10, 20, 40 s, …).
     pub login_delay_cap_secs: i64,
     /// Failed sign-ins per login or per client within 15 minutes after which the captcha is asked.
+    /// A failed sign-in and every answer to a recovery request take at least this long (ms),
+    /// so that an existing account's longer path (its journal, its notices, the code sent)
+    /// cannot be told from a missing one by the time it takes. 0 turns it off.
+    pub even_timing_ms: u64,
     pub captcha_after_failures: u64,
     /// Behind this many trusted reverse proxies, take the client IP from `X-Forwarded-For`,
     /// counting from the right (the entries the proxies appended); 0 uses the peer address.
@@ -246,6 +250,7 @@ impl Default for AuthConfig {
             notify_owner_after_failures: 10,
             login_delay_cap_secs: 60,
             captcha_after_failures: 3,
+            even_timing_ms: 300,
             trusted_proxy_hops: 0,
             reauth_window_secs: 300,
             factor_failures_per_account: 10,

@@ -29,8 +29,8 @@ pub async fn openapi() -> Response {
 }
 
 /// The API routes of every feature, and the description.
-pub fn routes() -> Router<AppState> {
+pub fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/api/openapi.json", get(openapi))
-        .merge(crate::identity::api::routes())
+        .merge(crate::identity::api::routes(state))
 }

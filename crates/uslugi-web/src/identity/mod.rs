@@ -15,13 +15,18 @@ pub mod sessions;
 
 use axum::{
     Router,
+    middleware::from_fn_with_state,
     routing::{get, post},
 };
 
 use crate::AppState;
 
 /// The identity's pages.
-pub fn routes() -> Router<AppState> {
+pub fn routes(state: &AppState) -> Router<AppState> {
+    // A failed sign-in and every answer to a recovery request take the same time whether or not
+    // the account exists (`auth.even_timing_ms`).
+    let even_failures = || from_fn_with_state(state.clone(), crate::context::even_failures);
+    let even_timing = || from_fn_with_state(state.clone(), crate::context::even_timing);
     Router::new()
         .route(
             "/register",
@@ -41,7 +46,10 @@ pub fn routes() -> Router<AppState> {
             "/register/password",
             get(registration::password_get).post(registration::password_post),
         )
-        .route("/login", get(login::get).post(login::post))
+        .route(
+            "/login",
+            get(login::get).merge(post(login::post).layer(even_failures())),
+        )
         .route(
             "/login/factor",
             get(second_step::get).post(second_step::post),
@@ -55,7 +63,7 @@ pub fn routes() -> Router<AppState> {
         .route("/login/passkey", post(login::passkey_finish))
         .route(
             "/recover",
-            get(recovery::start_get).post(recovery::start_post),
+            get(recovery::start_get).merge(post(recovery::start_post).layer(even_timing())),
         )
         .route(
             "/recover/confirm",
@@ -67,7 +75,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/recover/lost",
-            get(lost_factor::start_get).post(lost_factor::start_post),
+            get(lost_factor::start_get).merge(post(lost_factor::start_post).layer(even_timing())),
         )
         .route(
             "/recover/lost/confirm",

@@ -13,7 +13,7 @@ use axum::{
 use crate::AppState;
 
 /// The identity's API routes: registration, sign-in and out, the signed-in account.
-pub fn routes() -> Router<AppState> {
+pub fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/api/v1/registrations", post(registration::start))
         .route("/api/v1/registrations/{id}", get(registration::state))
@@ -30,7 +30,13 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/email-links/{token}",
             post(registration::email_link),
         )
-        .route("/api/v1/sessions", post(login::create))
+        .route(
+            "/api/v1/sessions",
+            post(login::create).layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                crate::context::even_failures,
+            )),
+        )
         .route(
             "/api/v1/sessions/current",
             axum::routing::delete(login::delete),

@@ -488,3 +488,52 @@ async fn with_smartcaptcha_the_widget_is_shown_and_its_token_checked_on_the_page
     let r = post("human-token").await;
     assert_eq!(TestApp::location(&r), "/cabinet");
 }
+
+#[tokio::test]
+async fn failed_sign_ins_and_recovery_requests_take_the_same_time_for_existing_and_missing_accounts()
+ {
+    let app = TestApp::spawn_with(|c| c.auth.even_timing_ms = 400).await;
+    app.register_by_phone("Смирнова", "Анна", "+79120000509")
+        .await;
+    logout(&app).await;
+    let timed = |login_: &'static str| {
+        let app = &app;
+        async move {
+            let started = std::time::Instant::now();
+            let r = login(app, login_, "Неверный-Пароль#1").await;
+            assert_eq!(r.status(), 200);
+            started.elapsed()
+        }
+    };
+    // A wrong password for an existing account, and a login nobody has: both held to the floor.
+    for login_ in ["+79120000509", "+79120000599"] {
+        let took = timed(login_).await;
+        assert!(
+            took >= std::time::Duration::from_millis(400),
+            "{login_}: {took:?}"
+        );
+    }
+    // The API the same.
+    for login_ in ["+79120000509", "+79120000598"] {
+        let started = std::time::Instant::now();
+        let r = uslugi_testkit::browser("api")
+            .post(app.url("/api/v1/sessions"))
+            .json(&serde_json::json!({"login": login_, "password": "Неверный-Пароль#1"}))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_client_error());
+        assert!(started.elapsed() >= std::time::Duration::from_millis(400));
+    }
+    // Recovery: every answer.
+    for login_ in ["+79120000509", "+79120000597"] {
+        let token = app.hidden_field("/recover", "csrf_token").await;
+        let started = std::time::Instant::now();
+        app.post_form("/recover", &[("csrf_token", &token), ("login", login_)])
+            .await;
+        assert!(
+            started.elapsed() >= std::time::Duration::from_millis(400),
+            "{login_}"
+        );
+    }
+}
