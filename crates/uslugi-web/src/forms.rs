@@ -34,23 +34,8 @@ impl FieldErrors {
 /// What the person reads next to a code field when the code is refused; `None` for errors that
 /// are not about the code.
 pub fn code_error(e: &uslugi_core::identity::registration::RegistrationError) -> Option<String> {
-    use uslugi_core::identity::registration::RegistrationError;
-    use uslugi_domain::{format_count, plural};
-    match e {
-        RegistrationError::WrongCode { left } => {
-            let n = u64::try_from(*left).unwrap_or(0);
-            Some(format!(
-                "Неверный код. {} {}",
-                plural(n, "Осталась", "Осталось", "Осталось"),
-                format_count(n, "попытка", "попытки", "попыток")
-            ))
-        }
-        RegistrationError::CodeVoid => {
-            Some("Вы трижды ввели неверный код. Получите новый код".to_owned())
-        }
-        RegistrationError::Expired => {
-            Some("Срок действия кода истёк. Получите новый код".to_owned())
-        }
-        _ => None,
-    }
+    use crate::explain::Explain;
+    e.explain()
+        .filter(|x| x.at_field)
+        .map(|x| x.message.into_owned())
 }

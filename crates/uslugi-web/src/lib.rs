@@ -9,6 +9,7 @@ pub mod cabinet;
 pub mod context;
 pub mod device;
 pub mod error;
+pub mod explain;
 pub mod forms;
 pub mod identity;
 pub mod layout;

@@ -97,6 +97,25 @@ impl Problem {
         self
     }
 
+    /// A core error as its [`crate::explain::Explain`] tells it; a fault becomes
+    /// [`Problem::internal`]. `field` names the request field the words belong to, when they do.
+    pub fn explain<E>(e: E, field: &str) -> Problem
+    where
+        E: crate::explain::Explain + std::error::Error + 'static,
+    {
+        let Some(x) = e.explain() else {
+            return Problem::internal(e);
+        };
+        let mut p = if x.at_field {
+            Problem::field(field, x.message)
+        } else {
+            Problem::new(x.status, x.message)
+        };
+        p.status = x.status;
+        p.retry_after = x.retry_after;
+        p
+    }
+
     /// An internal error: logged once here with a reference id, never described to the client.
     pub fn internal(e: impl std::error::Error + 'static) -> Problem {
         if uslugi_core::kernel::database_unavailable(&e) {

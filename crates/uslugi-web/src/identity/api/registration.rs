@@ -17,40 +17,13 @@ use crate::problem::{Problem, bad_json};
 use crate::{
     AppState,
     context::{client_ip, ctx},
-    forms::{FieldErrors, code_error},
+    forms::FieldErrors,
     identity::registration::{StartForm, parse_start},
     session::Session,
 };
 
 fn flow_problem(e: RegistrationError, field: &str) -> Problem {
-    match e {
-        RegistrationError::TooManyCodes { retry_after_secs } => {
-            Problem::too_many(retry_after_secs, crate::messages::TOO_MANY_CODES)
-        }
-        RegistrationError::ResendTooEarly { wait_secs } => {
-            Problem::too_many(wait_secs, crate::messages::new_code_in(wait_secs))
-        }
-        RegistrationError::NotFound => {
-            Problem::new(StatusCode::NOT_FOUND, "Регистрация не найдена")
-        }
-        RegistrationError::AlreadyCompleted => {
-            Problem::new(StatusCode::CONFLICT, "Регистрация уже завершена")
-        }
-        RegistrationError::NotConfirmed => Problem::new(
-            StatusCode::CONFLICT,
-            "Сначала подтвердите телефон или почту",
-        ),
-        e @ (RegistrationError::Expired
-        | RegistrationError::CodeVoid
-        | RegistrationError::WrongCode { .. }) => {
-            Problem::field(field, code_error(&e).unwrap_or_default())
-        }
-        RegistrationError::ContactTaken => Problem::new(
-            StatusCode::CONFLICT,
-            "Этот контакт только что подтвердил другой человек. Начните регистрацию заново",
-        ),
-        other => Problem::internal(other),
-    }
+    Problem::explain(e, field)
 }
 
 async fn state_json(state: &AppState, id: Uuid) -> Result<serde_json::Value, Problem> {
