@@ -55,7 +55,12 @@ export async function startServer({ keepDir = false, logFile = false, env: extra
   const dataDir = path.join(workDir, 'data');
   const logPath = logFile ? path.join(workDir, 'server.log') : null;
   const port = await freePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
+  // With E2E_TWO_NODES=1 on PostgreSQL, two `serve` processes share the database and the data
+  // directory behind nginx, which alternates requests between them; the tests talk to nginx.
+  const twoNodes = process.env.E2E_TWO_NODES === '1' && Boolean(process.env.E2E_POSTGRES_URL);
+  const lbPort = twoNodes ? await freePort() : null;
+  const nodeUrl = `http://127.0.0.1:${port}`;
+  const baseUrl = twoNodes ? `http://127.0.0.1:${lbPort}` : nodeUrl;
 
   // With E2E_POSTGRES_URL (an administrative URL of a throwaway cluster), each server gets a
   // fresh PostgreSQL database instead of a SQLite file, so the same tests run on both backends.
@@ -80,11 +85,13 @@ export async function startServer({ keepDir = false, logFile = false, env: extra
   delete env.USLUGI_KEYS_FILE;
   Object.assign(env, extraEnv);
 
-  const child = spawn(bin, ['serve', '--addr', `127.0.0.1:${port}`], {
+  const serveArgs = (p) => ['serve', '--addr', `127.0.0.1:${p}`, ...(twoNodes ? ['--public-url', baseUrl] : [])];
+  const child = spawn(bin, serveArgs(port), {
     cwd: workDir,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const helpers = []; // the second node and nginx, when there are two nodes
 
   let output = '';
   const log = logPath ? createWriteStream(logPath) : null;
@@ -123,6 +130,7 @@ export async function startServer({ keepDir = false, logFile = false, env: extra
   // If the test process dies without calling stop(), do not leave the server or its files behind.
   const onExit = () => {
     if (!exited) child.kill('SIGKILL');
+    for (const h of helpers) if (h.exitCode === null && h.signalCode === null) h.kill('SIGKILL');
     try {
       rmSync(workDir, { recursive: true, force: true });
     } catch {
@@ -138,6 +146,7 @@ export async function startServer({ keepDir = false, logFile = false, env: extra
   };
 
   const fail = async (why) => {
+    for (const h of helpers) h.kill('SIGKILL');
     if (!exited) {
       child.kill('SIGKILL');
       await exitPromise;
@@ -157,7 +166,7 @@ export async function startServer({ keepDir = false, logFile = false, env: extra
       return fail(`server not ready after ${READY_TIMEOUT_MS / 1000} s at ${baseUrl}/readyz (${lastProblem})`);
     }
     try {
-      const res = await fetch(`${baseUrl}/readyz`, { signal: AbortSignal.timeout(2000) });
+      const res = await fetch(`${nodeUrl}/readyz`, { signal: AbortSignal.timeout(2000) });
       await res.arrayBuffer();
       if (res.status === 200) break;
       lastProblem = `GET /readyz answered ${res.status}`;
@@ -165,6 +174,56 @@ export async function startServer({ keepDir = false, logFile = false, env: extra
       lastProblem = err.cause?.code || err.message;
     }
     await sleep(150);
+  }
+
+  if (twoNodes) {
+    // The second node starts once the first has made the keys and applied the migrations.
+    const port2 = await freePort();
+    const second = spawn(bin, serveArgs(port2), { cwd: workDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    second.stdout.on('data', keep);
+    second.stderr.on('data', keep);
+    helpers.push(second);
+    await writeFile(path.join(workDir, 'nginx.conf'), `worker_processes 1;
+daemon off;
+pid ${workDir}/nginx.pid;
+error_log ${workDir}/nginx.err;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${workDir}/nginx-body;
+  proxy_temp_path ${workDir}/nginx-proxy;
+  client_max_body_size 8m;
+  upstream portal { server 127.0.0.1:${port}; server 127.0.0.1:${port2}; }
+  server {
+    listen 127.0.0.1:${lbPort};
+    location / {
+      proxy_pass http://portal;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $http_host;
+      proxy_buffering off;
+      proxy_request_buffering off;
+      proxy_next_upstream off;
+    }
+  }
+}
+`);
+    const nginx = spawn('nginx', ['-c', path.join(workDir, 'nginx.conf'), '-p', workDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    nginx.stderr.on('data', keep);
+    helpers.push(nginx);
+    for (const url of [`http://127.0.0.1:${port2}`, baseUrl]) {
+      for (;;) {
+        if (Date.now() > deadline) return fail(`second node or nginx not ready at ${url}`);
+        try {
+          const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) });
+          await res.arrayBuffer();
+          if (res.status === 200) break;
+        } catch {
+          // not yet
+        }
+        await sleep(150);
+      }
+    }
   }
 
   let stopped = false;
@@ -180,6 +239,9 @@ export async function startServer({ keepDir = false, logFile = false, env: extra
     async stop() {
       if (!stopped) {
         stopped = true;
+        await Promise.all(helpers.map((h) => (h.exitCode !== null || h.signalCode !== null)
+          ? null
+          : new Promise((resolve) => { h.once('exit', resolve); h.kill('SIGTERM'); })));
         if (!exited) {
           child.kill('SIGTERM');
           const timer = setTimeout(() => {
