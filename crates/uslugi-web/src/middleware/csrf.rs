@@ -62,13 +62,27 @@ fn same_origin(state: &AppState, headers: &HeaderMap) -> Result<(), AppError> {
     Err(AppError::Csrf("cross-origin request"))
 }
 
+/// Whether the request says it carries a body.
+fn has_body(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::TRANSFER_ENCODING)
+        || headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() != "0")
+}
+
 fn tokens_match(expected: &str, given: &str) -> bool {
     !expected.is_empty() && bool::from(expected.as_bytes().ct_eq(given.as_bytes()))
 }
 
 /// Middleware: refuses unsafe requests that fail the checks with 403.
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    // Only the methods the portal handles change anything; any other (TRACE, CONNECT, …) goes on
+    // to the router, which answers 405 for it.
+    if !matches!(
+        *req.method(),
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    ) {
         return next.run(req).await;
     }
     // Called by services' servers, which authenticate themselves (client credentials, bearer
@@ -94,10 +108,19 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         .unwrap_or_default()
         .to_ascii_lowercase();
     if req.uri().path().starts_with("/api/") {
-        if !content_type.starts_with("application/json") {
-            return AppError::Csrf("the API takes application/json").into_response();
+        // A cross-site form always sends a content type, and never JSON: anything sent that is
+        // not JSON is refused (415). A request with no body and no content type (signing out,
+        // «Получить код повторно») cannot come from a form, and a cross-site script sending one
+        // carries a foreign Origin, refused above.
+        let bodiless = content_type.is_empty() && !has_body(req.headers());
+        if bodiless || content_type.starts_with("application/json") {
+            return next.run(req).await;
         }
-        return next.run(req).await;
+        return crate::problem::Problem::new(
+            axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            crate::error::api_detail(axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        )
+        .into_response();
     }
     let expected = req
         .extensions()

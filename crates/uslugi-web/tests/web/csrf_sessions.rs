@@ -116,12 +116,31 @@ async fn a_forged_session_cookie_is_ignored_and_cleared() {
 #[tokio::test]
 async fn the_api_refuses_form_posts() {
     let app = TestApp::spawn().await;
-    let r = app.post_form("/api/v1/anything", &[("a", "b")]).await;
-    assert_eq!(r.status(), 403);
+    // A form's body (what a cross-site form can send) is refused before any handler: 415.
+    let r = app
+        .post_form("/api/v1/sessions", &[("login", "x"), ("password", "y")])
+        .await;
+    assert_eq!(r.status(), 415);
     assert_eq!(
         r.headers().get("content-type").unwrap().to_str().unwrap(),
         "application/problem+json"
     );
+    // A request with no body and no content type reaches its handler (signing out needs none).
+    let r = app
+        .client
+        .delete(app.url("/api/v1/sessions/current"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    // A method the portal does not handle is 405, not a CSRF refusal.
+    let r = app
+        .client
+        .request(reqwest::Method::TRACE, app.url("/api/v1/sessions/current"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
 }
 
 #[tokio::test]

@@ -187,7 +187,7 @@ pub async fn contact_start(
         _ => {
             return Err(Problem::field(
                 "phone",
-                "Укажите что-то одно: phone или email",
+                "Укажите что-то одно: номер мобильного телефона или адрес электронной почты",
             ));
         }
     };
