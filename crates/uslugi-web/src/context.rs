@@ -45,14 +45,10 @@ pub async fn even_failures(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    let until = tokio::time::Instant::now()
-        + std::time::Duration::from_millis(state.config.auth.even_timing_ms);
-    let resp = next.run(req).await;
-    let status = resp.status();
-    if !(status.is_redirection() || status == axum::http::StatusCode::CREATED) {
-        tokio::time::sleep_until(until).await;
-    }
-    resp
+    held(&state, req, next, |s| {
+        !(s.is_redirection() || s == axum::http::StatusCode::CREATED)
+    })
+    .await
 }
 
 /// Route middleware: every answer is held until `auth.even_timing_ms` after the request arrived
@@ -62,9 +58,21 @@ pub async fn even_timing(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
+    held(&state, req, next, |_| true).await
+}
+
+/// Runs the request and, when `hold` says so for its status, waits out the floor.
+async fn held(
+    state: &AppState,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+    hold: impl Fn(axum::http::StatusCode) -> bool,
+) -> axum::response::Response {
     let until = tokio::time::Instant::now()
         + std::time::Duration::from_millis(state.config.auth.even_timing_ms);
     let resp = next.run(req).await;
-    tokio::time::sleep_until(until).await;
+    if hold(resp.status()) {
+        tokio::time::sleep_until(until).await;
+    }
     resp
 }

@@ -370,19 +370,7 @@ async fn admin_registers_clients_and_rotates_keys() {
 async fn admin_grants_lists_and_revokes_roles_and_journals_them() {
     let dir = work_dir();
     let (db_url, db) = uslugi_testkit::fresh_database().await;
-    let account = uuid::Uuid::new_v4();
-    uslugi_store::identity::accounts::insert_account(
-        &db,
-        uslugi_store::identity::accounts::NewAccount {
-            id: account,
-            level: "standard".into(),
-            name: "(ciphertext)".into(),
-            password_hash: "(hash)".into(),
-        },
-        uslugi_store::now_ms(),
-    )
-    .await
-    .unwrap();
+    let account = an_account(&db).await;
     let run = |args: &[&str]| {
         let mut all = vec!["admin", "roles"];
         all.extend_from_slice(args);
@@ -458,8 +446,8 @@ async fn admin_grants_lists_and_revokes_roles_and_journals_them() {
     std::fs::remove_dir_all(dir).ok();
 }
 
-/// An account and a journal entry written through the store, the way the portal writes them.
-async fn an_account_with_a_journal(db: &uslugi_store::Db) -> uuid::Uuid {
+/// An account row written through the store.
+async fn an_account(db: &uslugi_store::Db) -> uuid::Uuid {
     let account = uuid::Uuid::new_v4();
     uslugi_store::identity::accounts::insert_account(
         db,
@@ -473,6 +461,12 @@ async fn an_account_with_a_journal(db: &uslugi_store::Db) -> uuid::Uuid {
     )
     .await
     .unwrap();
+    account
+}
+
+/// An account and a journal entry written through the store, the way the portal writes them.
+async fn an_account_with_a_journal(db: &uslugi_store::Db) -> uuid::Uuid {
+    let account = an_account(db).await;
     uslugi_store::identity::accounts::journal(
         db,
         account,
