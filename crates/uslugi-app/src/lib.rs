@@ -19,8 +19,7 @@ pub fn worker(config: &Config, db: Db, keys: &Keys) -> Result<Worker, String> {
     let senders = Senders::from_config(config, db.clone(), keys.cipher().clone())
         .map_err(|e| e.to_string())?;
     let registries = registries::from_config(&config.registries)?;
-    let objects: Arc<dyn uploads::ObjectStore> =
-        Arc::new(uploads::LocalDirStore::new(config.data_dir.join("objects")));
+    let objects = objects(config);
     Ok(Worker::new(
         db.clone(),
         keys.cipher().clone(),
@@ -48,4 +47,22 @@ pub fn worker(config: &Config, db: Db, keys: &Keys) -> Result<Worker, String> {
         contacts::APPLY_JOB,
         Arc::new(contacts::ContactApply::new(db, keys.clone())),
     ))
+}
+
+/// The store of uploaded files the configuration names (the built-in one: files under the data
+/// directory, as the web layer opens it).
+pub fn objects(config: &Config) -> Arc<dyn uploads::ObjectStore> {
+    Arc::new(uploads::LocalDirStore::new(config.data_dir.join("objects")))
+}
+
+/// Every encrypted column of the portal, as each feature lists its own: what the rotation of
+/// the data key rewrites and counts.
+pub fn encrypted_columns() -> Vec<uslugi_core::kernel::rekey::Encrypted> {
+    [
+        uslugi_core::identity::ENCRYPTED,
+        uslugi_core::sso::ENCRYPTED,
+        uslugi_core::cabinet::ENCRYPTED,
+        uslugi_core::kernel::delivery::ENCRYPTED,
+    ]
+    .concat()
 }

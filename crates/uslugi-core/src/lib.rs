@@ -9,7 +9,7 @@ pub mod sso;
 
 pub use kernel::Ctx;
 pub use kernel::config::{Config, Mode};
-pub use kernel::crypto::{BlindIndex, CryptoError, DataCipher, Keys};
+pub use kernel::crypto::{BlindIndex, CryptoError, DataCipher, KeyFileEdit, Keys};
 // The kernel every layer above shares: the database handle and its error, and the clock. The
 // web layer reaches the store only through this crate.
 pub use uslugi_store::{Db, StoreError, now_ms, reader::Reader};

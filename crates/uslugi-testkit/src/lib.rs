@@ -128,8 +128,10 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
-        let addr: SocketAddr = listener.local_addr().expect("local addr");
-        let mut config = Config::development(addr, database_url.clone());
+        let mut config = Config::development(
+            listener.local_addr().expect("local addr"),
+            database_url.clone(),
+        );
         config.data_dir = std::env::temp_dir().join("uslugi-tests");
         config.worker.in_process = false;
         // Cheap hashes keep the suite fast; the production strength is tested in uslugi-core.
@@ -140,6 +142,35 @@ impl TestApp {
         config.auth.even_timing_ms = 0;
         adjust(&mut config);
         let keys = Keys::generate().expect("keys");
+        TestApp::start(listener, database_url, db, config, keys)
+    }
+
+    /// A second portal over this one's database and configuration, with other keys (a node
+    /// restarted after its key file changed).
+    pub async fn restarted_with(&self, keys: Keys) -> TestApp {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let mut config = (*self.state.config).clone();
+        config.addr = listener.local_addr().expect("local addr");
+        config.public_url = format!("http://{}", config.addr);
+        TestApp::start(
+            listener,
+            self.database_url.clone(),
+            self.state.db.clone(),
+            config,
+            keys,
+        )
+    }
+
+    fn start(
+        listener: tokio::net::TcpListener,
+        database_url: String,
+        db: Db,
+        config: Config,
+        keys: Keys,
+    ) -> TestApp {
+        let addr: SocketAddr = listener.local_addr().expect("local addr");
         // The read pool as the binary opens it, so the suite goes through it too.
         let reader = uslugi_store::reader::Reader::open(&database_url, &db, 2).expect("reader");
         let state = AppState::with_reader(db, reader, config, keys).expect("state");
@@ -688,6 +719,16 @@ impl TestApp {
         uslugi_core::identity::roles::grant(self.db(), person.account_id, &grant, "test")
             .await
             .expect("granted");
+        self.sign_in_with_totp(phone_e164, &totp_secret).await;
+        StaffMember {
+            person,
+            totp_secret,
+            backup_codes,
+        }
+    }
+
+    /// Signs the main client in with the test password and the authenticator app's next code.
+    pub async fn sign_in_with_totp(&self, phone_e164: &str, totp_secret: &str) {
         self.password_step(phone_e164).await;
         let r = self
             .submit_as(
@@ -696,15 +737,10 @@ impl TestApp {
                 "/login/factor",
                 &[
                     ("method", "totp"),
-                    ("code", &oathtool(&totp_secret, now_secs() + 30)),
+                    ("code", &oathtool(totp_secret, now_secs() + 30)),
                 ],
             )
             .await;
-        assert_eq!(TestApp::location(&r), "/cabinet", "staff sign-in");
-        StaffMember {
-            person,
-            totp_secret,
-            backup_codes,
-        }
+        assert_eq!(TestApp::location(&r), "/cabinet", "signed in with the app");
     }
 }

@@ -46,6 +46,9 @@ enum Admin {
     /// Token signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// The personal-data key: a rotation in stages (add, activate, re-encrypt, retire).
+    #[command(subcommand, name = "data-keys")]
+    DataKeys(DataKeysCommand),
     /// Staff roles: operators of service centres, agency officers, administrators.
     #[command(subcommand)]
     Roles(RolesCommand),
@@ -152,6 +155,32 @@ enum KeysCommand {
     Rotate,
 }
 
+#[derive(Debug, Subcommand)]
+enum DataKeysCommand {
+    /// Adds a new data key to the key file, not yet active. Copy the file to every node and
+    /// restart them before `activate`, so each can read what the new key encrypts.
+    Add,
+    /// Makes KID the key new values are encrypted with; copy the file and restart every node.
+    Activate {
+        /// The key id (as `add` printed it).
+        kid: String,
+    },
+    /// Rewrites every encrypted value and stored file under the active key (safe while the
+    /// portal runs, and to run again); prints what it did per column.
+    Reencrypt {
+        /// Rows read per query.
+        #[arg(long, default_value_t = 500)]
+        batch: u64,
+    },
+    /// How many values and files each key encrypts.
+    Status,
+    /// Removes KID from the key file, refused while any value or file still uses it.
+    Retire {
+        /// The key id.
+        kid: String,
+    },
+}
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let serve_args = match &cli.command {
@@ -211,6 +240,14 @@ async fn open(config: &Config) -> anyhow::Result<uslugi_store::Db> {
     uslugi_store::connect(&config.database_url, config.database_max_connections)
         .await
         .with_context(|| "cannot open the database (check --database-url)".to_owned())
+}
+
+/// The key file: the configured one, or the development one under the data directory.
+fn keys_path(config: &Config) -> std::path::PathBuf {
+    config
+        .keys_file
+        .clone()
+        .unwrap_or_else(|| config.data_dir.join("keys.toml"))
 }
 
 fn keys(config: &Config) -> anyhow::Result<Keys> {
@@ -413,6 +450,7 @@ async fn admin(config: Config, command: Admin) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&registered)?);
         }
         Admin::Roles(command) => roles(&db, &keys, command).await?,
+        Admin::DataKeys(command) => data_keys(&config, &db, &keys, command).await?,
         Admin::Backup { file } => {
             if file.exists() {
                 anyhow::bail!("{} exists: choose a new file", file.display());
@@ -468,6 +506,116 @@ async fn admin(config: Config, command: Admin) -> anyhow::Result<()> {
         }
     }
     db.close().await.ok();
+    Ok(())
+}
+
+#[expect(clippy::print_stdout, reason = "the command's answer is its output")]
+async fn data_keys(
+    config: &Config,
+    db: &uslugi_core::Db,
+    keys: &Keys,
+    command: DataKeysCommand,
+) -> anyhow::Result<()> {
+    use uslugi_core::{KeyFileEdit, identity::uploads, kernel::rekey};
+    let path = keys_path(config);
+    let open = || {
+        KeyFileEdit::open(&path)
+            .with_context(|| format!("cannot read keys from {}", path.display()))
+    };
+    let columns = uslugi_app::encrypted_columns();
+    let objects = uslugi_app::objects(config);
+    match command {
+        DataKeysCommand::Add => {
+            let mut edit = open()?;
+            let kid = edit.add()?;
+            edit.save()?;
+            println!(
+                "{}",
+                serde_json::json!({
+                    "added": kid, "active": edit.active(),
+                    "next": "copy the key file to every node and restart them, then `uslugi admin data-keys activate` with this id",
+                })
+            );
+        }
+        DataKeysCommand::Activate { kid } => {
+            let mut edit = open()?;
+            edit.activate(&kid)?;
+            edit.save()?;
+            println!(
+                "{}",
+                serde_json::json!({
+                    "active": kid,
+                    "next": "copy the key file to every node and restart them, then `uslugi admin data-keys reencrypt`",
+                })
+            );
+        }
+        DataKeysCommand::Reencrypt { batch } => {
+            let mut reports =
+                rekey::reencrypt(db, keys.cipher(), &columns, batch.clamp(1, 10_000)).await?;
+            reports.push(
+                uploads::reencrypt_objects(db, keys.cipher(), objects.as_ref(), batch).await?,
+            );
+            let unreadable: u64 = reports.iter().map(|r| r.unreadable).sum();
+            println!(
+                "{}",
+                serde_json::json!({ "active": keys.cipher().active_key_id(), "columns": reports })
+            );
+            if unreadable > 0 {
+                anyhow::bail!("{unreadable} values no configured key decrypts (see the warnings)");
+            }
+        }
+        DataKeysCommand::Status => {
+            let edit = open()?;
+            let ids = edit.key_ids();
+            let mut by_key: std::collections::BTreeMap<String, u64> =
+                ids.iter().map(|k| (k.clone(), 0)).collect();
+            let mut lines = Vec::new();
+            for (column, kid, n) in rekey::usage(db, &columns, &ids).await? {
+                *by_key.entry(kid.clone()).or_default() += n;
+                lines.push(serde_json::json!({ "column": column, "key": kid, "values": n }));
+            }
+            for (kid, n) in uploads::objects_by_key(db, objects.as_ref(), &ids).await? {
+                *by_key.entry(kid.clone()).or_default() += n;
+                lines.push(
+                    serde_json::json!({ "column": "uploads (files)", "key": kid, "values": n }),
+                );
+            }
+            println!(
+                "{}",
+                serde_json::json!({ "active": edit.active(), "keys": by_key, "columns": lines })
+            );
+        }
+        DataKeysCommand::Retire { kid } => {
+            let mut edit = open()?;
+            if !edit.key_ids().contains(&kid) {
+                anyhow::bail!("{kid:?} is not in {}", path.display());
+            }
+            let mut left: Vec<(String, u64)> = rekey::anywhere(db, &kid).await?;
+            for (k, n) in
+                uploads::objects_by_key(db, objects.as_ref(), std::slice::from_ref(&kid)).await?
+            {
+                if k == kid {
+                    left.push(("uploads (files)".into(), n));
+                }
+            }
+            if !left.is_empty() {
+                let list = left
+                    .iter()
+                    .map(|(c, n)| format!("{c}: {n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                anyhow::bail!(
+                    "{kid} still encrypts {list}; run `uslugi admin data-keys reencrypt` (with {kid} no longer active) first"
+                );
+            }
+            edit.retire(&kid)?;
+            edit.save()?;
+            println!(
+                "{}",
+                serde_json::json!({ "retired": kid, "keys": edit.key_ids(), "active": edit.active() })
+            );
+        }
+    }
     Ok(())
 }
 

@@ -566,3 +566,77 @@ async fn a_backup_restores_to_a_portal_with_the_same_accounts() {
     }
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[tokio::test]
+async fn the_data_key_rotates_in_stages_and_an_old_key_in_use_is_not_retired() {
+    let dir = work_dir();
+    let (db_url, db) = uslugi_testkit::fresh_database().await;
+    let run = |args: &[&str]| output_of(command(&dir, &db_url).args(args).spawn().unwrap());
+    let json = |out: &str| -> serde_json::Value {
+        serde_json::from_str(out.lines().find(|l| l.starts_with('{')).unwrap()).unwrap()
+    };
+    // The first command makes the development key file.
+    let (status, out) = run(&["admin", "data-keys", "status"]);
+    assert!(status.success(), "{out}");
+    assert_eq!(json(&out)["active"], "k1");
+    let path = dir.join("data").join("keys.toml");
+    let keys = uslugi_core::Keys::load(&path).unwrap();
+    let account = an_account(&db).await;
+    let name = keys.cipher().encrypt("accounts.name", "Смирнова").unwrap();
+    use uslugi_store::sea_orm::{ConnectionTrait, Statement};
+    let set_name = |value: String| {
+        Statement::from_sql_and_values(
+            db.get_database_backend(),
+            match uslugi_testkit::backend() {
+                uslugi_store::Backend::Sqlite => "UPDATE accounts SET name = ? WHERE id = ?",
+                uslugi_store::Backend::Postgres => "UPDATE accounts SET name = $1 WHERE id = $2",
+            },
+            [value.into(), account.into()],
+        )
+    };
+    db.execute_raw(set_name(name)).await.unwrap();
+
+    let (status, out) = run(&["admin", "data-keys", "add"]);
+    assert!(status.success(), "{out}");
+    assert_eq!(json(&out)["added"], "k2");
+    assert_eq!(json(&out)["active"], "k1", "added, not yet active");
+    let (status, out) = run(&["admin", "data-keys", "activate", "k2"]);
+    assert!(status.success(), "{out}");
+
+    // k1 still encrypts the name: retiring it is refused and names where it is used.
+    let (status, out) = run(&["admin", "data-keys", "retire", "k1"]);
+    assert!(!status.success(), "{out}");
+    assert!(out.contains("accounts.name: 1"), "{out}");
+    assert!(uslugi_core::Keys::load(&path).is_ok());
+
+    let (status, out) = run(&["admin", "data-keys", "reencrypt"]);
+    assert!(status.success(), "{out}");
+    let report = json(&out);
+    let names = report["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["column"] == "accounts.name")
+        .unwrap()
+        .clone();
+    assert_eq!(names["rewritten"], 1, "{out}");
+    let (status, out) = run(&["admin", "data-keys", "status"]);
+    assert!(status.success(), "{out}");
+    assert_eq!(json(&out)["keys"]["k1"], 0, "{out}");
+
+    let (status, out) = run(&["admin", "data-keys", "retire", "k1"]);
+    assert!(status.success(), "{out}");
+    assert_eq!(json(&out)["keys"], serde_json::json!(["k2"]));
+    // The file now holds k2 only, and it reads the rewritten name.
+    let keys = uslugi_core::Keys::load(&path).unwrap();
+    let row = uslugi_store::identity::accounts::find_account(&db, account)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(row.name.starts_with("k2:"));
+    assert_eq!(
+        keys.cipher().decrypt("accounts.name", &row.name).unwrap(),
+        "Смирнова"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -16,7 +16,7 @@ use crate::{
 };
 
 /// Cipher purpose of notification titles and bodies.
-const PURPOSE: &str = "notifications.text";
+pub(crate) const PURPOSE: &str = "notifications.text";
 
 /// What an alert is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

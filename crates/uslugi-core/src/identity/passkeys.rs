@@ -28,7 +28,7 @@ use crate::{
 };
 
 /// Cipher purpose of stored passkeys.
-const PURPOSE: &str = "second_factors.passkey";
+pub(crate) const PURPOSE: &str = "second_factors.passkey";
 
 /// Errors of the ceremonies.
 #[derive(Debug, thiserror::Error)]

@@ -32,7 +32,7 @@ use crate::{
 
 /// Job kind of the registry check.
 pub const REGISTRY_CHECK: &str = "registry.check";
-const PURPOSE: &str = "personal_data.data";
+pub(crate) const PURPOSE: &str = "personal_data.data";
 
 /// The passport as stored.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

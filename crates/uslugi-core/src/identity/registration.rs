@@ -28,8 +28,8 @@ use crate::{
 
 /// The purpose name of registration verifications.
 pub const PURPOSE: &str = "register";
-const DATA_PURPOSE: &str = "verifications.data";
-const TARGET_PURPOSE: &str = "verifications.target";
+pub(crate) const DATA_PURPOSE: &str = "verifications.data";
+pub(crate) const TARGET_PURPOSE: &str = "verifications.target";
 
 pub use crate::kernel::{Ctx, client_key};
 

@@ -7,12 +7,12 @@ use std::path::PathBuf;
 use uslugi_store::{Db, identity::uploads as store, now_ms};
 use uuid::Uuid;
 
-use crate::{BoxFuture, CryptoError, Keys};
+use crate::{BoxFuture, CryptoError, DataCipher, Keys};
 
 /// Largest accepted file.
 pub const MAX_BYTES: usize = 5 * 1024 * 1024;
-const NAME_PURPOSE: &str = "uploads.file_name";
-const BODY_PURPOSE: &str = "uploads.body";
+pub(crate) const NAME_PURPOSE: &str = "uploads.file_name";
+pub(crate) const BODY_PURPOSE: &str = "uploads.body";
 
 /// Accepted file kinds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -320,6 +320,76 @@ pub fn human_size(bytes: i64) -> String {
         let tenths = (bytes * 10 + 512 * 1024) / (1024 * 1024);
         format!("{},{} МБ", tenths / 10, tenths % 10)
     }
+}
+
+/// Rewrites every stored file not yet under the active data key (the rotation of the data key;
+/// the file names are a column of [`super::ENCRYPTED`]). Files are never changed in place by
+/// anyone else, so each is read, re-encrypted and put back.
+pub async fn reencrypt_objects(
+    db: &Db,
+    cipher: &DataCipher,
+    objects: &dyn ObjectStore,
+    batch: u64,
+) -> Result<crate::kernel::rekey::ColumnReport, UploadError> {
+    let mut report = crate::kernel::rekey::ColumnReport {
+        column: "uploads (files)".into(),
+        ..Default::default()
+    };
+    let mut after = None;
+    loop {
+        let rows = store::object_keys_after(db, after, batch).await?;
+        let Some((last, _)) = rows.last() else { break };
+        after = Some(*last);
+        for (_, key) in &rows {
+            let bytes = match objects.get(key).await {
+                Ok(bytes) => bytes,
+                // Deleted since the row was read (an account removed meanwhile).
+                Err(ObjectStoreError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+                    report.changed_meanwhile += 1;
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            match cipher.reencrypt_bytes(BODY_PURPOSE, &bytes) {
+                Ok(Some(new)) => {
+                    objects.put(key, new).await?;
+                    report.rewritten += 1;
+                }
+                Ok(None) => {}
+                Err(_) => {
+                    tracing::warn!("a stored file no key decrypts");
+                    report.unreadable += 1;
+                }
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// How many stored files each of `key_ids` encrypts, as (key id, count); zero counts left out.
+pub async fn objects_by_key(
+    db: &Db,
+    objects: &dyn ObjectStore,
+    key_ids: &[String],
+) -> Result<Vec<(String, u64)>, UploadError> {
+    let mut counts = std::collections::BTreeMap::<String, u64>::new();
+    let mut after = None;
+    loop {
+        let rows = store::object_keys_after(db, after, 500).await?;
+        let Some((last, _)) = rows.last() else { break };
+        after = Some(*last);
+        for (_, key) in &rows {
+            let Ok(bytes) = objects.get(key).await else {
+                continue;
+            };
+            if let Some(kid) = key_ids.iter().find(|kid| {
+                bytes.starts_with(kid.as_bytes()) && bytes.get(kid.len()) == Some(&b':')
+            }) {
+                *counts.entry(kid.clone()).or_default() += 1;
+            }
+        }
+    }
+    Ok(counts.into_iter().collect())
 }
 
 #[cfg(test)]

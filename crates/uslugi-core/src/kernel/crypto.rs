@@ -124,13 +124,7 @@ impl Keys {
 
     /// Reads a key file.
     pub fn load(path: &Path) -> Result<Keys, CryptoError> {
-        let text = std::fs::read_to_string(path).map_err(|source| CryptoError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
-        let file: KeyFile =
-            toml::from_str(&text).map_err(|e| CryptoError::Invalid(e.message().to_owned()))?;
-        Keys::from_file(&file)
+        Keys::from_file(&read_key_file(path)?)
     }
 
     /// Reads the key file, creating it with fresh keys first if it does not exist (development
@@ -162,6 +156,36 @@ impl Keys {
         Ok((Keys::from_file(&file)?, true))
     }
 
+    /// A copy of these keys with one more data key, made the active one (tests of rotation;
+    /// the key file itself is edited by [`KeyFileEdit`]). Returns the keys and the new key id.
+    pub fn with_new_active_data_key(&self) -> Result<(Keys, String), CryptoError> {
+        let kid = next_key_id(self.cipher.keys.keys());
+        let aes = Aes256Gcm::new_from_slice(&random_key()?)
+            .map_err(|_| CryptoError::Invalid("bad AES key length".into()))?;
+        let mut map = (*self.cipher.keys).clone();
+        map.insert(kid.clone(), aes);
+        let mut keys = self.clone();
+        keys.cipher = DataCipher {
+            active: kid.clone(),
+            keys: std::sync::Arc::new(map),
+        };
+        Ok((keys, kid))
+    }
+
+    /// A copy of these keys without the data key `kid` (which must not be the active one).
+    pub fn without_data_key(&self, kid: &str) -> Result<Keys, CryptoError> {
+        if kid == self.cipher.active {
+            return Err(CryptoError::Invalid(format!(
+                "{kid:?} is the active data key"
+            )));
+        }
+        let mut map = (*self.cipher.keys).clone();
+        map.remove(kid);
+        let mut keys = self.clone();
+        keys.cipher.keys = std::sync::Arc::new(map);
+        Ok(keys)
+    }
+
     /// The cipher for personal data.
     pub fn cipher(&self) -> &DataCipher {
         &self.cipher
@@ -171,6 +195,111 @@ impl Keys {
     pub fn blind_index(&self) -> &BlindIndex {
         &self.blind_index
     }
+}
+
+/// The next free key id after `ids`: `k<n+1>` for the highest `k<n>`.
+fn next_key_id<'a>(ids: impl Iterator<Item = &'a String>) -> String {
+    let highest = ids
+        .filter_map(|id| id.strip_prefix('k').and_then(|n| n.parse::<u32>().ok()))
+        .max()
+        .unwrap_or(0);
+    format!("k{}", highest + 1)
+}
+
+/// The staged steps of a data-key rotation, applied to the key file.
+///
+/// Several nodes read their own copy of the file, so a new key is first *added* (every node
+/// can then read what it encrypts), copied to every node, and only then *activated*; after the
+/// re-encryption the old key is *retired*. Each step rewrites the file atomically with the same
+/// owner-only permissions.
+#[derive(Debug)]
+pub struct KeyFileEdit {
+    path: std::path::PathBuf,
+    file: KeyFile,
+}
+
+impl KeyFileEdit {
+    /// Reads the key file at `path`.
+    pub fn open(path: &Path) -> Result<KeyFileEdit, CryptoError> {
+        let file = read_key_file(path)?;
+        Keys::from_file(&file)?;
+        Ok(KeyFileEdit {
+            path: path.to_owned(),
+            file,
+        })
+    }
+
+    /// The active data key's id.
+    pub fn active(&self) -> &str {
+        &self.file.active_data_key
+    }
+
+    /// Every data key id, in order.
+    pub fn key_ids(&self) -> Vec<String> {
+        self.file.data_keys.keys().cloned().collect()
+    }
+
+    /// Adds a fresh random data key, not yet active; returns its id.
+    pub fn add(&mut self) -> Result<String, CryptoError> {
+        let kid = next_key_id(self.file.data_keys.keys());
+        self.file.data_keys.insert(
+            kid.clone(),
+            base64::engine::general_purpose::STANDARD.encode(random_key()?),
+        );
+        Ok(kid)
+    }
+
+    /// Makes `kid` the key new values are encrypted with.
+    pub fn activate(&mut self, kid: &str) -> Result<(), CryptoError> {
+        if !self.file.data_keys.contains_key(kid) {
+            return Err(CryptoError::UnknownKey(kid.to_owned()));
+        }
+        kid.clone_into(&mut self.file.active_data_key);
+        Ok(())
+    }
+
+    /// Removes `kid` (never the active key). The caller first checks nothing uses it.
+    pub fn retire(&mut self, kid: &str) -> Result<(), CryptoError> {
+        if kid == self.file.active_data_key {
+            return Err(CryptoError::Invalid(format!(
+                "{kid:?} is the active data key: activate another one first"
+            )));
+        }
+        if self.file.data_keys.remove(kid).is_none() {
+            return Err(CryptoError::UnknownKey(kid.to_owned()));
+        }
+        Ok(())
+    }
+
+    /// Writes the file back (a new file renamed over the old one) and returns the keys it holds.
+    pub fn save(&self) -> Result<Keys, CryptoError> {
+        let keys = Keys::from_file(&self.file)?;
+        let io = |source| CryptoError::Io {
+            path: self.path.display().to_string(),
+            source,
+        };
+        let text = format!(
+            "# Uslugi keys. Keep this file secret; rewritten by `uslugi admin data-keys`.\n{}",
+            toml::to_string(&self.file).map_err(|e| CryptoError::Invalid(e.to_string()))?
+        );
+        let tmp = self
+            .path
+            .with_extension(format!("new-{}", uuid::Uuid::new_v4().simple()));
+        write_private(&tmp, &text).map_err(io)?;
+        std::fs::rename(&tmp, &self.path).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            io(e)
+        })?;
+        Ok(keys)
+    }
+}
+
+fn read_key_file(path: &Path) -> Result<KeyFile, CryptoError> {
+    let text = std::fs::read_to_string(path).map_err(|source| CryptoError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|e| CryptoError::Invalid(e.message().to_owned()))
 }
 
 #[cfg(unix)]
@@ -209,6 +338,48 @@ impl DataCipher {
     /// Id of the key new ciphertext is made with.
     pub fn active_key_id(&self) -> &str {
         &self.active
+    }
+
+    /// Whether a value (text or bytes) was encrypted with the active key.
+    pub fn is_current(&self, data: &[u8]) -> bool {
+        data.len() > self.active.len()
+            && data.starts_with(self.active.as_bytes())
+            && data[self.active.len()] == b':'
+    }
+
+    /// `ciphertext` encrypted again under the active key, or `None` when it already is. A column
+    /// may hold values of several purposes (second factors: app secrets and passkeys), so each of
+    /// `purposes` is tried; the authentication tag tells which one it was made for.
+    pub fn reencrypt(
+        &self,
+        purposes: &[&str],
+        ciphertext: &str,
+    ) -> Result<Option<String>, CryptoError> {
+        if self.is_current(ciphertext.as_bytes()) {
+            return Ok(None);
+        }
+        let mut last = CryptoError::Decrypt;
+        for purpose in purposes {
+            match self.decrypt(purpose, ciphertext) {
+                Ok(plain) => return self.encrypt(purpose, &plain).map(Some),
+                Err(e) => last = e,
+            }
+        }
+        Err(last)
+    }
+
+    /// Bytes made by [`DataCipher::encrypt_bytes`] encrypted again under the active key, or
+    /// `None` when they already are.
+    pub fn reencrypt_bytes(
+        &self,
+        purpose: &str,
+        data: &[u8],
+    ) -> Result<Option<Vec<u8>>, CryptoError> {
+        if self.is_current(data) {
+            return Ok(None);
+        }
+        let plain = self.decrypt_bytes(purpose, data)?;
+        self.encrypt_bytes(purpose, &plain).map(Some)
     }
 
     /// Encrypts `plaintext` for the column or purpose `purpose`.
@@ -416,6 +587,45 @@ mod tests {
         assert!(!created);
         let ct = k1.cipher().encrypt("p", "данные").unwrap();
         assert_eq!(k2.cipher().decrypt("p", &ct).unwrap(), "данные");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_key_file_goes_through_add_activate_and_retire() {
+        let dir = std::env::temp_dir().join(format!("uslugi-keys-{}", uuid::Uuid::new_v4()));
+        let path = dir.join("keys.toml");
+        let (old, _) = Keys::load_or_create(&path).unwrap();
+        let before = old.cipher().encrypt("p", "данные").unwrap();
+
+        let mut edit = KeyFileEdit::open(&path).unwrap();
+        let kid = edit.add().unwrap();
+        assert_eq!(kid, "k2");
+        let added = edit.save().unwrap();
+        // Added, not active: new values still use k1, and both keys read.
+        assert_eq!(added.cipher().active_key_id(), "k1");
+        let mut edit = KeyFileEdit::open(&path).unwrap();
+        edit.activate("k2").unwrap();
+        assert!(matches!(edit.retire("k2"), Err(CryptoError::Invalid(_))));
+        let active = edit.save().unwrap();
+        let after = active.cipher().encrypt("p", "новые").unwrap();
+        assert!(after.starts_with("k2:"));
+        assert_eq!(active.cipher().decrypt("p", &before).unwrap(), "данные");
+
+        let mut edit = KeyFileEdit::open(&path).unwrap();
+        edit.retire("k1").unwrap();
+        let retired = edit.save().unwrap();
+        assert!(matches!(
+            retired.cipher().decrypt("p", &before),
+            Err(CryptoError::UnknownKey(_))
+        ));
+        assert_eq!(retired.cipher().decrypt("p", &after).unwrap(), "новые");
+        assert_eq!(KeyFileEdit::open(&path).unwrap().key_ids(), vec!["k2"]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
         std::fs::remove_dir_all(dir).unwrap();
     }
 

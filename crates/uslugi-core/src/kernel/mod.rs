@@ -7,6 +7,7 @@ pub mod config;
 pub mod crypto;
 pub mod delivery;
 pub mod passwords;
+pub mod rekey;
 pub mod worker;
 
 use uslugi_store::Db;

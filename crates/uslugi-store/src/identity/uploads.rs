@@ -66,3 +66,23 @@ pub async fn delete(db: &impl ConnectionTrait, id: Uuid) -> Result<(), StoreErro
     uploads::Entity::delete_by_id(id).exec(db).await?;
     Ok(())
 }
+
+/// Up to `limit` uploads after `after` in id order, as (id, object key): the rotation of the
+/// data key walks every stored object.
+pub async fn object_keys_after(
+    db: &impl ConnectionTrait,
+    after: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<(Uuid, String)>, StoreError> {
+    use sea_orm::QuerySelect;
+    let mut q = uploads::Entity::find().order_by_asc(uploads::Column::Id);
+    if let Some(after) = after {
+        q = q.filter(uploads::Column::Id.gt(after));
+    }
+    Ok(q.limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.object_key))
+        .collect())
+}

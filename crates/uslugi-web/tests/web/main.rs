@@ -8,6 +8,7 @@ mod cabinet {
     mod support;
 }
 mod csrf_sessions;
+mod data_keys;
 mod identity {
     mod api;
     mod contacts;

@@ -8,9 +8,9 @@ use uuid::Uuid;
 use super::{Channel, DeliveryError, EmailSender, Message, SmsSender};
 use crate::{BoxFuture, CryptoError, DataCipher};
 
-const RECIPIENT: &str = "dev_messages.recipient";
-const SUBJECT: &str = "dev_messages.subject";
-const BODY: &str = "dev_messages.body";
+pub(crate) const RECIPIENT: &str = "dev_messages.recipient";
+pub(crate) const SUBJECT: &str = "dev_messages.subject";
+pub(crate) const BODY: &str = "dev_messages.body";
 
 /// A delivered development message, decrypted for display.
 #[derive(Debug, Clone, serde::Serialize)]

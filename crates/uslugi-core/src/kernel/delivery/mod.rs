@@ -174,3 +174,17 @@ pub fn decrypt_row(cipher: &DataCipher, row: &store::OutboxRow) -> Result<Messag
         body: cipher.decrypt(purpose::BODY, &row.body)?,
     })
 }
+
+/// The encrypted columns of the outboxes (for the rotation of the data key). Both tables keep
+/// the key id beside the ciphertext; it is set with the last column, when the row is all new.
+pub const ENCRYPTED: &[crate::kernel::rekey::Encrypted] = {
+    use crate::kernel::rekey::Encrypted;
+    &[
+        Encrypted::by_id("outbox", "recipient", &[purpose::RECIPIENT]),
+        Encrypted::by_id("outbox", "subject", &[purpose::SUBJECT]),
+        Encrypted::by_id("outbox", "body", &[purpose::BODY]).with_key_id_column("key_id"),
+        Encrypted::by_id("dev_messages", "recipient", &[dev::RECIPIENT]),
+        Encrypted::by_id("dev_messages", "subject", &[dev::SUBJECT]),
+        Encrypted::by_id("dev_messages", "body", &[dev::BODY]).with_key_id_column("key_id"),
+    ]
+};

@@ -25,7 +25,7 @@ use uslugi_store::{Db, now_ms, sso::oidc as store};
 
 use crate::{CryptoError, Keys};
 
-const PURPOSE: &str = "signing_keys.private_key";
+pub(crate) const PURPOSE: &str = "signing_keys.private_key";
 
 /// Errors of key handling.
 #[derive(Debug, thiserror::Error)]
