@@ -153,14 +153,20 @@ enum KeysCommand {
     /// Add a new RS256 and ES256 key and retire the old ones (published until their tokens
     /// expire).
     Rotate,
+    /// The personal-data key: the same as `data-keys rotate`.
+    RotateData,
 }
 
 #[derive(Debug, Subcommand)]
 enum DataKeysCommand {
+    /// One node: adds a new data key, makes it active and queues the re-encryption, which the
+    /// worker does once restarted. Several nodes: use the stages below.
+    Rotate,
     /// Adds a new data key to the key file, not yet active. Copy the file to every node and
     /// restart them before `activate`, so each can read what the new key encrypts.
     Add,
-    /// Makes KID the key new values are encrypted with; copy the file and restart every node.
+    /// Makes KID the key new values are encrypted with and queues the re-encryption; copy the
+    /// file and restart every node.
     Activate {
         /// The key id (as `add` printed it).
         kid: String,
@@ -491,6 +497,9 @@ async fn admin(config: Config, command: Admin) -> anyhow::Result<()> {
                 }
             }
         }
+        Admin::Keys(KeysCommand::RotateData) => {
+            data_keys(&config, &db, &keys, DataKeysCommand::Rotate).await?;
+        }
         Admin::Keys(KeysCommand::Rotate) => {
             uslugi_core::sso::oidc::keys::ensure(&db, &keys).await?;
             let retired = uslugi_core::sso::oidc::keys::rotate(&db, &keys).await?;
@@ -506,6 +515,33 @@ async fn admin(config: Config, command: Admin) -> anyhow::Result<()> {
         }
     }
     db.close().await.ok();
+    Ok(())
+}
+
+/// Makes `kid` the active data key in the file and queues the worker's re-encryption under it.
+#[expect(clippy::print_stdout, reason = "the command's answer is its output")]
+async fn activate_data_key(
+    db: &uslugi_core::Db,
+    mut edit: uslugi_core::KeyFileEdit,
+    kid: &str,
+    next: &str,
+) -> anyhow::Result<()> {
+    use uslugi_core::kernel::rekey;
+    edit.activate(kid)?;
+    edit.save()?;
+    let queued = rekey::schedule(
+        db,
+        &rekey::Slice {
+            key: kid.to_owned(),
+            cursor: rekey::Cursor::default(),
+            round: 0,
+        },
+    )
+    .await?;
+    println!(
+        "{}",
+        serde_json::json!({ "active": kid, "reencryption_queued": queued, "next": next })
+    );
     Ok(())
 }
 
@@ -525,6 +561,17 @@ async fn data_keys(
     let columns = uslugi_app::encrypted_columns();
     let objects = uslugi_app::objects(config);
     match command {
+        DataKeysCommand::Rotate => {
+            let mut edit = open()?;
+            let kid = edit.add()?;
+            activate_data_key(
+                db,
+                edit,
+                &kid,
+                "restart the portal: its worker then re-encrypts everything under the new key",
+            )
+            .await?;
+        }
         DataKeysCommand::Add => {
             let mut edit = open()?;
             let kid = edit.add()?;
@@ -538,23 +585,19 @@ async fn data_keys(
             );
         }
         DataKeysCommand::Activate { kid } => {
-            let mut edit = open()?;
-            edit.activate(&kid)?;
-            edit.save()?;
-            println!(
-                "{}",
-                serde_json::json!({
-                    "active": kid,
-                    "next": "copy the key file to every node and restart them, then `uslugi admin data-keys reencrypt`",
-                })
-            );
+            activate_data_key(db, open()?, &kid, "copy the key file to every node and restart them: the worker then re-encrypts everything (or run `uslugi admin data-keys reencrypt`)").await?;
         }
         DataKeysCommand::Reencrypt { batch } => {
-            let mut reports =
-                rekey::reencrypt(db, keys.cipher(), &columns, batch.clamp(1, 10_000)).await?;
-            reports.push(
-                uploads::reencrypt_objects(db, keys.cipher(), objects.as_ref(), batch).await?,
-            );
+            let (reports, _) = uslugi_app::reencrypt_slice(
+                db,
+                keys.cipher(),
+                objects.as_ref(),
+                rekey::Cursor::default(),
+                batch.clamp(1, 10_000),
+                u64::MAX,
+            )
+            .await
+            .map_err(anyhow::Error::msg)?;
             let unreadable: u64 = reports.iter().map(|r| r.unreadable).sum();
             println!(
                 "{}",

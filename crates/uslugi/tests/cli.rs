@@ -638,5 +638,15 @@ async fn the_data_key_rotates_in_stages_and_an_old_key_in_use_is_not_retired() {
         keys.cipher().decrypt("accounts.name", &row.name).unwrap(),
         "Смирнова"
     );
+
+    // One node: a single command adds and activates k3 and queues the worker's re-encryption.
+    let (status, out) = run(&["admin", "keys", "rotate-data"]);
+    assert!(status.success(), "{out}");
+    assert_eq!(json(&out)["active"], "k3");
+    assert_eq!(json(&out)["reencryption_queued"], true);
+    assert_eq!(
+        uslugi_core::KeyFileEdit::open(&path).unwrap().key_ids(),
+        vec!["k2", "k3"]
+    );
     std::fs::remove_dir_all(dir).ok();
 }

@@ -323,22 +323,28 @@ pub fn human_size(bytes: i64) -> String {
 }
 
 /// Rewrites every stored file not yet under the active data key (the rotation of the data key;
-/// the file names are a column of [`super::ENCRYPTED`]). Files are never changed in place by
-/// anyone else, so each is read, re-encrypted and put back.
+/// the file names are a column of [`super::ENCRYPTED`]), from the upload after `after`, stopping
+/// once about `budget` uploads have been read; returns what was done and where to go on (`None`
+/// at the end). Files are never changed in place by anyone else, so each is read, re-encrypted
+/// and put back.
 pub async fn reencrypt_objects(
     db: &Db,
     cipher: &DataCipher,
     objects: &dyn ObjectStore,
+    mut after: Option<Uuid>,
     batch: u64,
-) -> Result<crate::kernel::rekey::ColumnReport, UploadError> {
+    budget: u64,
+) -> Result<(crate::kernel::rekey::ColumnReport, Option<Uuid>), UploadError> {
     let mut report = crate::kernel::rekey::ColumnReport {
         column: "uploads (files)".into(),
         ..Default::default()
     };
-    let mut after = None;
+    let mut read = 0u64;
     loop {
         let rows = store::object_keys_after(db, after, batch).await?;
-        let Some((last, _)) = rows.last() else { break };
+        let Some((last, _)) = rows.last() else {
+            return Ok((report, None));
+        };
         after = Some(*last);
         for (_, key) in &rows {
             let bytes = match objects.get(key).await {
@@ -362,8 +368,11 @@ pub async fn reencrypt_objects(
                 }
             }
         }
+        read = read.saturating_add(batch);
+        if read >= budget {
+            return Ok((report, after));
+        }
     }
-    Ok(report)
 }
 
 /// How many stored files each of `key_ids` encrypts, as (key id, count); zero counts left out.

@@ -8,7 +8,7 @@
 use uslugi_store::kernel::rekey as store;
 pub use uslugi_store::kernel::rekey::{Column, KeyType};
 
-use crate::{CryptoError, DataCipher, Db, StoreError};
+use crate::{DataCipher, Db, StoreError};
 
 /// An encrypted column and the purposes its values may have been encrypted for.
 #[derive(Debug, Clone, Copy)]
@@ -80,6 +80,15 @@ pub struct ColumnReport {
     pub unreadable: u64,
 }
 
+/// Where a re-encryption stopped: the column (by its place in the list) and the last row done.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Cursor {
+    /// The column's index in the list.
+    pub column: usize,
+    /// The key of the last row read in that column.
+    pub after: Option<String>,
+}
+
 /// Rewrites every value of `columns` not yet under the active key, `batch` rows at a time. Safe
 /// while the portal runs (each value is replaced only if unchanged) and safe to run again.
 pub async fn reencrypt(
@@ -88,47 +97,81 @@ pub async fn reencrypt(
     columns: &[Encrypted],
     batch: u64,
 ) -> Result<Vec<ColumnReport>, RekeyError> {
+    let (reports, _) =
+        reencrypt_from(db, cipher, columns, Cursor::default(), batch, u64::MAX).await?;
+    Ok(reports)
+}
+
+/// Like [`reencrypt`], from `cursor`, stopping once about `budget` rows have been read; returns
+/// what was done (for the columns touched) and where to go on (`None`: every column is done).
+/// The worker's job runs it in slices so that no slice outlives its lease.
+pub async fn reencrypt_from(
+    db: &Db,
+    cipher: &DataCipher,
+    columns: &[Encrypted],
+    cursor: Cursor,
+    batch: u64,
+    budget: u64,
+) -> Result<(Vec<ColumnReport>, Option<Cursor>), RekeyError> {
     let current = format!("{}:", cipher.active_key_id());
-    let mut reports = Vec::with_capacity(columns.len());
-    for enc in columns {
+    let mut reports = Vec::new();
+    let mut read = 0u64;
+    let mut after = cursor.after;
+    for (index, enc) in columns.iter().enumerate().skip(cursor.column) {
         let mut report = ColumnReport {
             column: enc.name(),
             ..ColumnReport::default()
         };
-        let mut after = None;
         loop {
-            let (cells, last) = store::stale(db, &enc.column, &current, after, batch).await?;
+            let (cells, last) =
+                store::stale(db, &enc.column, &current, after.as_deref(), batch).await?;
             for cell in &cells {
-                match cipher.reencrypt(enc.purposes, &cell.value) {
-                    Ok(Some(new)) => {
-                        if store::replace(db, &enc.column, cell, &new, cipher.active_key_id())
-                            .await?
-                        {
-                            report.rewritten += 1;
-                        } else {
-                            report.changed_meanwhile += 1;
-                        }
-                    }
-                    Ok(None) => {}
-                    Err(CryptoError::Decrypt | CryptoError::UnknownKey(_)) => {
-                        // Never the value: only where it is.
-                        tracing::warn!(column = %report.column, "a value no key decrypts");
-                        report.unreadable += 1;
-                    }
-                    Err(e) => {
-                        tracing::warn!(column = %report.column, error = %e, "re-encryption failed");
-                        report.unreadable += 1;
-                    }
-                }
+                rewrite(db, cipher, enc, cell, &mut report).await?;
             }
-            match last {
-                Some(last) => after = Some(last),
-                None => break,
+            read = read.saturating_add(batch);
+            after = last;
+            if after.is_none() {
+                break;
+            }
+            if read >= budget {
+                reports.push(report);
+                return Ok((
+                    reports,
+                    Some(Cursor {
+                        column: index,
+                        after,
+                    }),
+                ));
             }
         }
         reports.push(report);
     }
-    Ok(reports)
+    Ok((reports, None))
+}
+
+async fn rewrite(
+    db: &Db,
+    cipher: &DataCipher,
+    enc: &Encrypted,
+    cell: &store::Cell,
+    report: &mut ColumnReport,
+) -> Result<(), RekeyError> {
+    match cipher.reencrypt(enc.purposes, &cell.value) {
+        Ok(Some(new)) => {
+            if store::replace(db, &enc.column, cell, &new, cipher.active_key_id()).await? {
+                report.rewritten += 1;
+            } else {
+                report.changed_meanwhile += 1;
+            }
+        }
+        Ok(None) => {}
+        Err(e) => {
+            // Never the value: only where it is.
+            tracing::warn!(column = %report.column, error = %e, "a value no key decrypts");
+            report.unreadable += 1;
+        }
+    }
+    Ok(())
 }
 
 /// How many values of each column each key id holds, as (`table.column`, key id, count), for
@@ -164,4 +207,42 @@ pub async fn anywhere(db: &Db, kid: &str) -> Result<Vec<(String, u64)>, RekeyErr
         }
     }
     Ok(out)
+}
+
+/// The job that re-encrypts everything under a newly active key, one slice per run.
+pub const JOB: &str = "data_keys.reencrypt";
+
+/// One slice of the re-encryption job: the key it works for and where it starts.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Slice {
+    /// The key id everything should end up under.
+    pub key: String,
+    /// Where to start.
+    #[serde(default)]
+    pub cursor: Cursor,
+    /// The slice's number (the first is 0).
+    #[serde(default)]
+    pub round: u32,
+}
+
+/// Queues a slice of the re-encryption job (once per key and round). Returns whether it was new.
+pub async fn schedule(db: &Db, slice: &Slice) -> Result<bool, RekeyError> {
+    let now = crate::now_ms();
+    let payload = serde_json::to_string(slice)
+        .map_err(|e| RekeyError::Store(StoreError::Corrupt(e.to_string())))?;
+    Ok(uslugi_store::kernel::jobs::enqueue(
+        db,
+        uslugi_store::kernel::jobs::NewJob {
+            kind: JOB.into(),
+            payload,
+            run_at: now,
+            // A worker started before the key file changed cannot do it; the retries (growing
+            // up to the backoff ceiling) wait for the restart for days rather than minutes.
+            max_attempts: 60,
+            dedup_key: Some(format!("{JOB}:{}:{}", slice.key, slice.round)),
+        },
+        now,
+    )
+    .await?
+    .is_some())
 }

@@ -46,15 +46,16 @@ pub struct Cell {
     pub value: String,
 }
 
-/// Up to `limit` values of `column` that do not start with `current` (the active key id and a
-/// colon), after the row `after` in key order. The last cell's key is the next `after`.
+/// The values of `column` that do not start with `current` (the active key id and a colon)
+/// among the next `limit` rows after the row `after` in key order, and the key of the last row
+/// read (the next `after`, as text so that a job can carry it; `None` at the end).
 pub async fn stale(
     db: &impl ConnectionTrait,
     column: &Column,
     current: &str,
-    after: Option<Value>,
+    after: Option<&str>,
     limit: u64,
-) -> Result<(Vec<Cell>, Option<Value>), StoreError> {
+) -> Result<(Vec<Cell>, Option<String>), StoreError> {
     let mut q = Query::select();
     q.column(Alias::new(column.key))
         .column(Alias::new(column.column))
@@ -63,6 +64,12 @@ pub async fn stale(
         .order_by(Alias::new(column.key), Order::Asc)
         .limit(limit);
     if let Some(after) = after {
+        let after = match column.key_type {
+            KeyType::Uuid => Value::from(
+                uuid::Uuid::parse_str(after).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            ),
+            KeyType::Text => Value::from(after.to_owned()),
+        };
         q.and_where(Expr::col(Alias::new(column.key)).gt(after));
     }
     let backend = db.get_database_backend();
@@ -70,12 +77,18 @@ pub async fn stale(
     let mut last = None;
     let mut cells = Vec::new();
     for row in rows {
-        let key = match column.key_type {
-            KeyType::Uuid => Value::from(row.try_get_by_index::<uuid::Uuid>(0)?),
-            KeyType::Text => Value::from(row.try_get_by_index::<String>(0)?),
+        let (key, text) = match column.key_type {
+            KeyType::Uuid => {
+                let id = row.try_get_by_index::<uuid::Uuid>(0)?;
+                (Value::from(id), id.to_string())
+            }
+            KeyType::Text => {
+                let id = row.try_get_by_index::<String>(0)?;
+                (Value::from(id.clone()), id)
+            }
         };
         let value: String = row.try_get_by_index(1)?;
-        last = Some(key.clone());
+        last = Some(text);
         if !value.starts_with(current) {
             cells.push(Cell { key, value });
         }

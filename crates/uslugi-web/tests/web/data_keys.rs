@@ -84,10 +84,11 @@ async fn the_data_key_rotates_under_a_portal_in_use_and_the_old_key_retires() {
     assert!(reports.iter().all(|r| r.unreadable == 0), "{reports:?}");
     let rewritten: u64 = reports.iter().map(|r| r.rewritten).sum();
     assert!(rewritten >= 10, "{reports:?}");
-    let files = uploads::reencrypt_objects(db, rotated.cipher(), objects.as_ref(), 2)
-        .await
-        .unwrap();
-    assert_eq!(files.rewritten, 1, "{files:?}");
+    let (files, end) =
+        uploads::reencrypt_objects(db, rotated.cipher(), objects.as_ref(), None, 2, u64::MAX)
+            .await
+            .unwrap();
+    assert_eq!((files.rewritten, end), (1, None), "{files:?}");
 
     // Nothing anywhere in the schema, and no file, is left under the old key: the features'
     // lists of encrypted columns are complete for everything this person produced.
@@ -148,4 +149,46 @@ async fn a_value_no_key_decrypts_is_reported_and_keeps_its_key_id() {
         rekey::anywhere(db, "k1").await.unwrap(),
         vec![("accounts.name".to_owned(), 1)]
     );
+}
+
+#[tokio::test]
+async fn the_worker_re_encrypts_in_the_background_once_it_has_the_new_key() {
+    let app = TestApp::spawn().await;
+    app.standard_citizen("+79120000813").await;
+    app.drain_worker().await;
+    let db = app.db();
+    let (rotated, kid) = app.state.keys.with_new_active_data_key().unwrap();
+    let slice = |key: &str| rekey::Slice {
+        key: key.to_owned(),
+        cursor: rekey::Cursor::default(),
+        round: 0,
+    };
+    assert!(rekey::schedule(db, &slice(&kid)).await.unwrap());
+    // Queued once per key.
+    assert!(!rekey::schedule(db, &slice(&kid)).await.unwrap());
+
+    // A worker that still encrypts with k1 leaves the job for one restarted with the new file.
+    let stats = app.worker_pass().await;
+    assert_eq!(stats.jobs_done, 0, "{stats:?}");
+    assert!(!rekey::anywhere(db, "k1").await.unwrap().is_empty());
+
+    // The job's retry waits out its backoff; make it due now, as time would.
+    use uslugi_store::sea_orm::ConnectionTrait;
+    db.execute_unprepared("UPDATE jobs SET run_at = 0 WHERE kind = 'data_keys.reencrypt'")
+        .await
+        .unwrap();
+    let node = app.restarted_with(rotated).await;
+    node.drain_worker().await;
+    assert_eq!(rekey::anywhere(db, "k1").await.unwrap(), vec![]);
+    // The person's data reads with the new key alone.
+    let node = app
+        .restarted_with(node.state.keys.without_data_key("k1").unwrap())
+        .await;
+    let cabinet = uslugi_core::identity::accounts::cabinet(
+        &node.state.reader,
+        &node.state.keys,
+        app.account_of("+79120000813").await,
+    )
+    .await;
+    assert!(matches!(cabinet, Ok(Some(_))), "{cabinet:?}");
 }
