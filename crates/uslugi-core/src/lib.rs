@@ -5,6 +5,7 @@ pub mod cabinet;
 pub mod identity;
 pub mod kernel;
 pub mod ops;
+pub mod services;
 pub mod sso;
 
 pub use kernel::Ctx;

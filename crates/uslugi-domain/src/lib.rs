@@ -15,6 +15,8 @@
     allow(clippy::unwrap_used, reason = "tests fail loudly on unwrap")
 )]
 
+pub mod application;
+pub mod calendar;
 pub mod date;
 pub mod email;
 pub mod inn;
@@ -28,6 +30,7 @@ pub mod plural;
 pub mod role;
 pub mod snils;
 
+pub use application::{Actor, Event, Status as ApplicationStatus, TransitionError};
 pub use date::{AgeLimits, BirthDate, BirthDateError, Date, DateError, years_between};
 pub use email::{Email, EmailError};
 pub use inn::{Inn, InnError, Kpp, KppError, Ogrn, OgrnError, Ogrnip, OgrnipError};

@@ -12,6 +12,7 @@ pub mod identity;
 pub mod kernel;
 pub mod migration;
 pub mod reader;
+pub mod services;
 pub mod sso;
 
 pub use db::{Backend, Db, StoreError, connect, db_unavailable, now_ms};

@@ -180,8 +180,9 @@ async fn entries_written_before_the_chain_are_chained_by_its_migration() {
     use sea_orm_migration::MigratorTrait;
     use uslugi_store::identity::journal::{Verdict, verify};
     let (_, conn) = fresh_database().await;
-    // Back to the schema before the chain, with entries written then.
-    uslugi_store::migration::Migrator::down(&conn, Some(1))
+    // Back to the schema before the chain (it and the services layer after it undone), with
+    // entries written then.
+    uslugi_store::migration::Migrator::down(&conn, Some(2))
         .await
         .unwrap();
     let account = uuid::Uuid::now_v7();

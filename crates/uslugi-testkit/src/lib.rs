@@ -618,7 +618,7 @@ pub struct StaffMember {
     pub person: Person,
     /// The TOTP secret of their authenticator app.
     pub totp_secret: String,
-    /// Their unused backup codes.
+    /// Their unused backup codes (one was used to sign in).
     pub backup_codes: Vec<String>,
 }
 
@@ -708,7 +708,7 @@ impl TestApp {
         scope: Option<&str>,
     ) -> StaffMember {
         let person = self.signed_in_citizen(phone_e164).await;
-        let (totp_secret, backup_codes) = self.enable_totp().await;
+        let (totp_secret, mut backup_codes) = self.enable_totp().await;
         let (office, agency) = match role.scope_kind() {
             uslugi_domain::ScopeKind::Office => (scope, None),
             uslugi_domain::ScopeKind::Agency => (None, scope),
@@ -719,7 +719,10 @@ impl TestApp {
         uslugi_core::identity::roles::grant(self.db(), person.account_id, &grant, "test")
             .await
             .expect("granted");
-        self.sign_in_with_totp(phone_e164, &totp_secret).await;
+        // A backup code, not the app's: the app's code just used to turn it on may still be
+        // the current one, and a code is good once.
+        let code = backup_codes.remove(0);
+        self.sign_in_second_step(phone_e164, "backup", &code).await;
         StaffMember {
             person,
             totp_secret,
@@ -729,18 +732,27 @@ impl TestApp {
 
     /// Signs the main client in with the test password and the authenticator app's next code.
     pub async fn sign_in_with_totp(&self, phone_e164: &str, totp_secret: &str) {
+        self.sign_in_second_step(phone_e164, "totp", &oathtool(totp_secret, now_secs() + 30))
+            .await;
+    }
+
+    /// Signs the main client in with the test password and `code` of the second-step `method`
+    /// (`totp`, `backup`): an app's code is good once, so a second sign-in within its 30
+    /// seconds takes a backup code.
+    pub async fn sign_in_second_step(&self, phone_e164: &str, method: &str, code: &str) {
         self.password_step(phone_e164).await;
         let r = self
             .submit_as(
                 &self.client,
                 "/login/factor",
                 "/login/factor",
-                &[
-                    ("method", "totp"),
-                    ("code", &oathtool(totp_secret, now_secs() + 30)),
-                ],
+                &[("method", method), ("code", code)],
             )
             .await;
-        assert_eq!(TestApp::location(&r), "/cabinet", "signed in with the app");
+        if TestApp::location(&r) != "/cabinet" {
+            let status = r.status();
+            let body = r.text().await.unwrap_or_default();
+            panic!("not signed in with {method}: {status} {body}");
+        }
     }
 }

@@ -21,6 +21,7 @@ pub mod principal;
 pub mod problem;
 pub mod routes;
 pub mod server;
+pub mod services;
 pub mod session;
 pub mod site;
 pub mod sso;
@@ -60,6 +61,10 @@ pub struct State {
     pub tokens: Arc<uslugi_core::sso::oidc::batch::TokenWriter>,
     /// The captcha asked after repeated failed sign-ins.
     pub captcha: Arc<dyn uslugi_core::identity::captcha::Captcha>,
+    /// The services catalogue and its search index, loaded on first use.
+    shelf: tokio::sync::OnceCell<Arc<uslugi_core::services::catalogue::Shelf>>,
+    /// When this node last asked whether the catalogue changed (Unix ms).
+    shelf_checked: std::sync::atomic::AtomicI64,
 }
 
 /// Why the application state cannot be built.
@@ -109,7 +114,41 @@ impl AppState {
             keys,
             metrics: metrics::Metrics::global(),
             passwords,
+            shelf: tokio::sync::OnceCell::new(),
+            shelf_checked: std::sync::atomic::AtomicI64::new(0),
         })))
+    }
+
+    /// The catalogue this node serves. Another node's import reaches this one within
+    /// [`CATALOGUE_CHECK_MS`]: the stored version is compared that often.
+    ///
+    /// # Errors
+    /// When the catalogue cannot be read.
+    pub async fn catalogue(
+        &self,
+    ) -> Result<Arc<uslugi_core::services::catalogue::Live>, error::AppError> {
+        use std::sync::atomic::Ordering;
+        let shelf = self
+            .shelf
+            .get_or_try_init(|| async {
+                uslugi_core::services::catalogue::Shelf::load(&self.db)
+                    .await
+                    .map(Arc::new)
+            })
+            .await
+            .map_err(error::AppError::internal)?;
+        let now = uslugi_core::now_ms();
+        let last = self.shelf_checked.load(Ordering::Relaxed);
+        if now - last > CATALOGUE_CHECK_MS
+            && self
+                .shelf_checked
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+            && let Err(e) = shelf.refresh(&self.db).await
+        {
+            tracing::warn!(error = %e, "cannot refresh the catalogue; serving the one loaded");
+        }
+        Ok(shelf.get())
     }
 
     /// Whether development-only pages (`/dev/outbox`) are served.
@@ -125,6 +164,9 @@ impl std::ops::Deref for AppState {
         &self.0
     }
 }
+
+/// How often a node compares its catalogue's version with the stored one.
+pub const CATALOGUE_CHECK_MS: i64 = 10_000;
 
 /// The whole application: routes and middleware.
 pub fn app(state: AppState) -> Router {

@@ -7,7 +7,9 @@ use axum::{
     routing::get,
 };
 
-use crate::{AppError, AppState, assets, backoffice, cabinet, identity, metrics, ops, site, sso};
+use crate::{
+    AppError, AppState, assets, backoffice, cabinet, identity, metrics, ops, services, site, sso,
+};
 
 /// All routes of the portal.
 pub fn router(state: AppState) -> Router {
@@ -15,6 +17,7 @@ pub fn router(state: AppState) -> Router {
         .merge(site::routes(state.dev_mode()))
         .merge(identity::routes(&state))
         .merge(cabinet::routes())
+        .merge(services::routes())
         .merge(sso::routes())
         .merge(backoffice::routes())
         .merge(ops::routes())

@@ -55,9 +55,27 @@ enum Admin {
     /// The account journal's hash chain.
     #[command(subcommand)]
     Journal(JournalCommand),
+    /// The services catalogue.
+    #[command(subcommand)]
+    Catalogue(CatalogueCommand),
     /// A consistent copy of the SQLite database while the portal runs (PostgreSQL: pg_dump).
     Backup {
         /// Where to write the copy (must not exist).
+        file: std::path::PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CatalogueCommand {
+    /// Checks FILE (TOML, as `data/services.toml`) and makes it the catalogue; every node picks
+    /// it up within seconds. A malformed definition is refused naming the service and field.
+    Import {
+        /// The catalogue file.
+        file: std::path::PathBuf,
+    },
+    /// Writes the catalogue in use to FILE ("-" for standard output).
+    Export {
+        /// Where to write it.
         file: std::path::PathBuf,
     },
 }
@@ -456,6 +474,27 @@ async fn admin(config: Config, command: Admin) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&registered)?);
         }
         Admin::Roles(command) => roles(&db, &keys, command).await?,
+        Admin::Catalogue(CatalogueCommand::Import { file }) => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let version = uslugi_core::services::catalogue::import(&db, &text).await?;
+            let services = uslugi_core::services::catalogue::Catalogue::parse(&text)?
+                .services
+                .len();
+            println!(
+                "{}",
+                serde_json::json!({ "version": version, "services": services })
+            );
+        }
+        Admin::Catalogue(CatalogueCommand::Export { file }) => {
+            let text = uslugi_core::services::catalogue::export(&db).await?;
+            if file.as_os_str() == "-" {
+                print!("{text}");
+            } else {
+                std::fs::write(&file, text)
+                    .with_context(|| format!("cannot write {}", file.display()))?;
+            }
+        }
         Admin::DataKeys(command) => data_keys(&config, &db, &keys, command).await?,
         Admin::Backup { file } => {
             if file.exists() {

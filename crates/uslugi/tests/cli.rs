@@ -650,3 +650,38 @@ async fn the_data_key_rotates_in_stages_and_an_old_key_in_use_is_not_retired() {
     );
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[tokio::test]
+async fn the_catalogue_is_exported_and_imported_and_a_bad_one_is_refused_whole() {
+    let dir = work_dir();
+    let db_url = database_url().await;
+    let run = |args: &[&str]| output_of(command(&dir, &db_url).args(args).spawn().unwrap());
+    let file = dir.join("services.toml");
+    let (status, out) = run(&["admin", "catalogue", "export", file.to_str().unwrap()]);
+    assert!(status.success(), "{out}");
+    let shipped = std::fs::read_to_string(&file).unwrap();
+    assert!(shipped.contains("[[service]]"));
+    // A field's condition pointing nowhere: refused, naming the service and the field.
+    let broken = shipped.replacen(
+        "kind = \"choice\"",
+        "kind = \"choice\"\nshow_when = \"nothing=да\"",
+        1,
+    );
+    std::fs::write(&file, &broken).unwrap();
+    let (status, out) = run(&["admin", "catalogue", "import", file.to_str().unwrap()]);
+    assert!(!status.success());
+    assert!(
+        out.contains("service \"") && out.contains("field \""),
+        "{out}"
+    );
+    // A smaller catalogue is taken whole.
+    let first_service = shipped.find("[[service]]").unwrap();
+    let second = shipped[first_service + 1..].find("[[service]]").unwrap() + first_service + 1;
+    std::fs::write(&file, &shipped[..second]).unwrap();
+    let (status, out) = run(&["admin", "catalogue", "import", file.to_str().unwrap()]);
+    assert!(status.success(), "{out}");
+    assert!(out.contains("\"services\":1"), "{out}");
+    let (_, out) = run(&["admin", "catalogue", "export", "-"]);
+    assert_eq!(out.matches("[[service]]").count(), 1, "{out}");
+    std::fs::remove_dir_all(dir).ok();
+}

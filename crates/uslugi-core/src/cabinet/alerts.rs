@@ -27,6 +27,8 @@ pub enum Topic {
     NewDevice,
     /// The result of the personal-data check.
     DataCheck,
+    /// A change in one of the person's applications.
+    Applications,
 }
 
 impl Topic {
@@ -35,6 +37,7 @@ impl Topic {
             Topic::Security => "security",
             Topic::NewDevice => "new_device",
             Topic::DataCheck => "data_check",
+            Topic::Applications => "applications",
         }
     }
 }
@@ -58,6 +61,12 @@ pub struct Prefs {
     /// Data check by e-mail.
     #[serde(default = "yes")]
     pub data_check_email: bool,
+    /// Applications by SMS.
+    #[serde(default = "yes")]
+    pub applications_sms: bool,
+    /// Applications by e-mail.
+    #[serde(default = "yes")]
+    pub applications_email: bool,
 }
 
 impl Default for Prefs {
@@ -67,6 +76,8 @@ impl Default for Prefs {
             new_device_email: true,
             data_check_sms: true,
             data_check_email: true,
+            applications_sms: true,
+            applications_email: true,
         }
     }
 }
@@ -128,6 +139,8 @@ pub async fn send(
         (Topic::NewDevice, Contact::Email(_)) => prefs.new_device_email,
         (Topic::DataCheck, Contact::Phone(_)) => prefs.data_check_sms,
         (Topic::DataCheck, Contact::Email(_)) => prefs.data_check_email,
+        (Topic::Applications, Contact::Phone(_)) => prefs.applications_sms,
+        (Topic::Applications, Contact::Email(_)) => prefs.applications_email,
     };
     let targets: Vec<&Contact> = if topic == Topic::Security {
         contacts.iter().take(1).collect()

@@ -26,6 +26,7 @@ mod m0019_attempt_locks;
 mod m0020_account_roles;
 mod m0021_attempt_pending;
 mod m0022_journal_chain;
+mod m0023_services;
 
 /// Runs the migrations in order.
 #[derive(Debug)]
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0020_account_roles::Migration),
             Box::new(m0021_attempt_pending::Migration),
             Box::new(m0022_journal_chain::Migration),
+            Box::new(m0023_services::Migration),
         ]
     }
 }

@@ -1,6 +1,8 @@
 //! `/staff`: the staff member's place, and one page per role (`/staff/office`, `/staff/agency`,
 //! `/staff/admin`) that the role's consoles grow from. Each handler states the role it needs.
 
+pub mod agency;
+
 use askama::Template;
 use axum::{
     extract::State,
@@ -12,7 +14,7 @@ use crate::{
     AppError, AppState,
     layout::signed_in_layout,
     layout::{Layout, render},
-    principal::{Admin, Officer, Operator, Staff},
+    principal::{Admin, Operator, Staff},
     session::Session,
 };
 
@@ -68,16 +70,6 @@ pub async fn office(
     page(&state, &session, heading, operator.account_id).await
 }
 
-/// `GET /staff/agency` — an officer of an agency.
-pub async fn agency(
-    State(state): State<AppState>,
-    session: Session,
-    officer: Officer,
-) -> Result<Response, AppError> {
-    let heading = format!("{}: {}", Role::Officer.label(), officer.agency);
-    page(&state, &session, heading, officer.account_id).await
-}
-
 /// `GET /staff/admin` — an administrator.
 pub async fn admin(
     State(state): State<AppState>,
@@ -99,6 +91,11 @@ pub fn routes() -> axum::Router<crate::AppState> {
     axum::Router::new()
         .route("/staff", get(index))
         .route("/staff/office", get(office))
-        .route("/staff/agency", get(agency))
+        .route("/staff/agency", get(agency::queue))
+        .route("/staff/agency/applications/{id}", get(agency::show))
+        .route(
+            "/staff/agency/applications/{id}/{act}",
+            axum::routing::post(agency::act),
+        )
         .route("/staff/admin", get(admin))
 }

@@ -110,6 +110,8 @@ pub struct PrefsForm {
     new_device_email: String,
     data_check_sms: String,
     data_check_email: String,
+    applications_sms: String,
+    applications_email: String,
 }
 
 /// `POST /security/alerts` — the signed-in person.
@@ -126,6 +128,8 @@ pub async fn settings_post(
         new_device_email: form.new_device_email == "yes",
         data_check_sms: form.data_check_sms == "yes",
         data_check_email: form.data_check_email == "yes",
+        applications_sms: form.applications_sms == "yes",
+        applications_email: form.applications_email == "yes",
     };
     match alerts::set_prefs(&state.db, account_id, prefs).await {
         Ok(()) => {

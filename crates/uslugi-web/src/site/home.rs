@@ -13,6 +13,8 @@ use crate::{
 #[template(path = "home/index.html")]
 struct HomePage {
     layout: Layout,
+    q: &'static str,
+    popular: Vec<(String, String, String)>,
 }
 
 /// `GET /` — anyone.
@@ -22,5 +24,21 @@ pub async fn get(
 ) -> Result<Html<String>, AppError> {
     let mut layout = Layout::new(&state, "Портал государственных услуг");
     layout.csrf_token = session.existing_csrf_token();
-    Ok(Html(render(&HomePage { layout })?))
+    let live = state.catalogue().await?;
+    let popular = live
+        .catalogue
+        .popular()
+        .map(|s| {
+            (
+                format!("/services/{}", s.slug),
+                s.title.clone(),
+                s.summary.clone(),
+            )
+        })
+        .collect();
+    Ok(Html(render(&HomePage {
+        layout,
+        q: "",
+        popular,
+    })?))
 }

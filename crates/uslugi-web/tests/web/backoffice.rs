@@ -102,7 +102,8 @@ async fn an_officer_and_an_administrator_reach_their_pages_only() {
     assert_eq!(second_step(&app, "totp", &code).await, "/cabinet");
     let (status, html) = app.get_text("/staff/agency").await;
     assert_eq!(status, 200);
-    assert!(html.contains("Сотрудник ведомства: mvd"), "{html}");
+    // The console of the agency the role is bound to.
+    assert!(html.contains("Заявления: МВД России"), "{html}");
     assert_eq!(app.get("/staff/office").await.status(), 403);
     assert_eq!(app.get("/staff/admin").await.status(), 403);
 

@@ -24,6 +24,10 @@ mod identity {
     mod uploads;
 }
 mod server;
+mod services {
+    mod applications;
+    mod catalogue;
+}
 mod shell;
 mod sso {
     mod banks;

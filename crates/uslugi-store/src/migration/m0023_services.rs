@@ -1,0 +1,201 @@
+//! The services layer: the catalogue (one versioned document, parsed by the core and indexed in
+//! memory by every node), applications and their history.
+
+use sea_orm_migration::prelude::*;
+
+#[derive(Debug, DeriveMigrationName)]
+pub struct Migration;
+
+#[derive(DeriveIden)]
+enum Catalogue {
+    Table,
+    Id,
+    Version,
+    Body,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum Applications {
+    Table,
+    Id,
+    Number,
+    AccountId,
+    Service,
+    Agency,
+    Status,
+    Step,
+    Data,
+    OfficerId,
+    CreatedAt,
+    UpdatedAt,
+    SentAt,
+    DueAt,
+}
+
+#[derive(DeriveIden)]
+enum ApplicationEvents {
+    Table,
+    Id,
+    ApplicationId,
+    At,
+    Actor,
+    ActorId,
+    Event,
+    Status,
+    Message,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table(Catalogue::Table)
+                .col(
+                    ColumnDef::new(Catalogue::Id)
+                        .integer()
+                        .not_null()
+                        .primary_key(),
+                )
+                .col(ColumnDef::new(Catalogue::Version).big_integer().not_null())
+                .col(ColumnDef::new(Catalogue::Body).text().not_null())
+                .col(
+                    ColumnDef::new(Catalogue::UpdatedAt)
+                        .big_integer()
+                        .not_null(),
+                )
+                .take(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(Applications::Table)
+                .col(
+                    ColumnDef::new(Applications::Id)
+                        .uuid()
+                        .not_null()
+                        .primary_key(),
+                )
+                .col(ColumnDef::new(Applications::Number).string_len(16).null())
+                .col(ColumnDef::new(Applications::AccountId).uuid().not_null())
+                .col(
+                    ColumnDef::new(Applications::Service)
+                        .string_len(64)
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(Applications::Agency)
+                        .string_len(64)
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(Applications::Status)
+                        .string_len(16)
+                        .not_null(),
+                )
+                .col(ColumnDef::new(Applications::Step).integer().not_null())
+                .col(ColumnDef::new(Applications::Data).text().not_null())
+                .col(ColumnDef::new(Applications::OfficerId).uuid().null())
+                .col(
+                    ColumnDef::new(Applications::CreatedAt)
+                        .big_integer()
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(Applications::UpdatedAt)
+                        .big_integer()
+                        .not_null(),
+                )
+                .col(ColumnDef::new(Applications::SentAt).big_integer().null())
+                .col(ColumnDef::new(Applications::DueAt).big_integer().null())
+                .take(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("applications_number_key")
+                .table(Applications::Table)
+                .col(Applications::Number)
+                .unique()
+                .take(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("applications_account_idx")
+                .table(Applications::Table)
+                .col(Applications::AccountId)
+                .col(Applications::UpdatedAt)
+                .take(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("applications_agency_idx")
+                .table(Applications::Table)
+                .col(Applications::Agency)
+                .col(Applications::Status)
+                .col(Applications::SentAt)
+                .take(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(ApplicationEvents::Table)
+                .col(
+                    ColumnDef::new(ApplicationEvents::Id)
+                        .uuid()
+                        .not_null()
+                        .primary_key(),
+                )
+                .col(
+                    ColumnDef::new(ApplicationEvents::ApplicationId)
+                        .uuid()
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(ApplicationEvents::At)
+                        .big_integer()
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(ApplicationEvents::Actor)
+                        .string_len(16)
+                        .not_null(),
+                )
+                .col(ColumnDef::new(ApplicationEvents::ActorId).uuid().null())
+                .col(
+                    ColumnDef::new(ApplicationEvents::Event)
+                        .string_len(16)
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(ApplicationEvents::Status)
+                        .string_len(16)
+                        .not_null(),
+                )
+                .col(ColumnDef::new(ApplicationEvents::Message).text().null())
+                .take(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("application_events_application_idx")
+                .table(ApplicationEvents::Table)
+                .col(ApplicationEvents::ApplicationId)
+                .col(ApplicationEvents::At)
+                .take(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(Table::drop().table(ApplicationEvents::Table).take())
+            .await?;
+        m.drop_table(Table::drop().table(Applications::Table).take())
+            .await?;
+        m.drop_table(Table::drop().table(Catalogue::Table).take())
+            .await
+    }
+}
