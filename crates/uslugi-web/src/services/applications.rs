@@ -690,12 +690,17 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let (app, live) = draft(&state, citizen.account_id, &id).await?;
-    if app.status == Status::Draft {
-        return Ok(
-            Redirect::to(&format!("/applications/{}/step/{}", app.id, app.step)).into_response(),
-        );
-    }
     let service = live.catalogue.service(&app.service);
+    if app.status == Status::Draft {
+        // A draft resumes where it stopped: the first unfinished step, or the review.
+        let steps = service.map_or(0, |s| s.steps.len());
+        let to = if app.step >= steps {
+            format!("/applications/{}/review", app.id)
+        } else {
+            format!("/applications/{}/step/{}", app.id, app.step)
+        };
+        return Ok(Redirect::to(&to).into_response());
+    }
     let title = service.map_or_else(|| app.service.clone(), |s| s.title.clone());
     let number = app.number.clone().unwrap_or_default();
     let page = ApplicationPage {
