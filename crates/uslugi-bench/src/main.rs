@@ -5,6 +5,8 @@
 //! `cargo run --release -p uslugi-bench -- scale <accounts> [logins] [concurrency]` (see `scale.rs`)
 //! `cargo run --release -p uslugi-bench -- tokens [exchanges] [concurrency] [RS256|ES256]` (see
 //! `tokens.rs`)
+//! `cargo run --release -p uslugi-bench -- search [services] [seconds]` (see `search.rs`);
+//! `… search-catalogue [services] > FILE` writes that catalogue for `uslugi admin catalogue import`
 //!
 //! 1. Registrations per second, end to end over HTTP on loopback: `POST /api/v1/registrations`
 //!    → the SMS goes through the outbox and the HTTP SMS gateway adapter to a receiver in this
@@ -108,6 +110,7 @@ async fn register(base: &str, codes: &Codes, n: usize) {
 }
 
 mod scale;
+mod search;
 mod tokens;
 
 #[tokio::main]
@@ -116,6 +119,18 @@ async fn main() {
     match argv.get(1).map(String::as_str) {
         Some("serve-for-bench") => {
             tokens::serve(&argv[2], argv[3].parse().expect("port")).await;
+            return;
+        }
+        Some("search-catalogue") => {
+            let n = argv.get(2).and_then(|a| a.parse().ok()).unwrap_or(3000);
+            print!("{}", search::grown_text(n));
+            return;
+        }
+        Some("search") => {
+            search::run(
+                argv.get(2).and_then(|a| a.parse().ok()).unwrap_or(3000),
+                argv.get(3).and_then(|a| a.parse().ok()).unwrap_or(5),
+            );
             return;
         }
         Some("tokens") => {
