@@ -214,6 +214,30 @@ impl TestApp {
         (status, r.text().await.expect("body"))
     }
 
+    /// A JSON API call from this origin with the main client's cookies: the status and the
+    /// body as JSON (a body that is not JSON comes back as a JSON string).
+    pub async fn api(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut req = self
+            .client
+            .request(method.parse().expect("method"), self.url(path))
+            .header("origin", &self.base_url);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.expect("request");
+        let status = r.status().as_u16();
+        let text = r.text().await.expect("body");
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+        )
+    }
+
     /// `POST path` with a form, as a browser on this origin would send it.
     pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         self.client

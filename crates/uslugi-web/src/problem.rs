@@ -77,6 +77,11 @@ impl Problem {
         }
     }
 
+    /// The same problem with these field errors.
+    pub fn set_errors(&mut self, errors: Vec<FieldProblem>) {
+        self.errors = errors;
+    }
+
     /// 429 with Retry-After.
     pub fn too_many(retry_after: i64, detail: impl Into<String>) -> Problem {
         Problem {

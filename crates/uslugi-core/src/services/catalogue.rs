@@ -157,7 +157,7 @@ pub struct Step {
     /// Its heading.
     pub title: String,
     /// Its fields.
-    #[serde(default, rename = "field")]
+    #[serde(default, rename(deserialize = "field"))]
     pub fields: Vec<Field>,
 }
 
@@ -206,7 +206,7 @@ pub struct Service {
     /// The reasons an officer may refuse with.
     pub refusal_reasons: Vec<String>,
     /// The form.
-    #[serde(default, rename = "step")]
+    #[serde(default, rename(deserialize = "step"))]
     pub steps: Vec<Step>,
 }
 

@@ -25,6 +25,7 @@ mod identity {
 }
 mod server;
 mod services {
+    mod api;
     mod applications;
     mod catalogue;
 }

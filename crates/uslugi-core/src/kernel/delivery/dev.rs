@@ -92,7 +92,8 @@ pub enum DevOutboxError {
     Crypto(#[from] CryptoError),
 }
 
-fn rfc3339(ms: i64) -> String {
+/// RFC 3339 (UTC) for a Unix time in milliseconds, as the APIs write times.
+pub fn rfc3339(ms: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .ok()
         .and_then(|t| {

@@ -7,20 +7,7 @@ use uslugi_core::identity::registries::SimulatedRegistries;
 use uslugi_testkit::{STRONG_PASSWORD, TestApp};
 
 async fn call(app: &TestApp, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut req = app
-        .client
-        .request(method.parse().unwrap(), app.url(path))
-        .header("origin", &app.base_url);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let r = req.send().await.unwrap();
-    let status = r.status().as_u16();
-    let text = r.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    app.api(method, path, body).await
 }
 
 #[tokio::test]
