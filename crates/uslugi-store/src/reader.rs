@@ -226,3 +226,74 @@ pub async fn account_summary(
         }
     }
 }
+
+/// A page of an account's applications, newest change first, and how many there are (see
+/// [`crate::services::applications::page_of_account`]); on SQLite one statement on the read path.
+pub async fn applications_page(
+    reader: &Reader,
+    account_id: Uuid,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<crate::services::applications::ApplicationRow>, u64), StoreError> {
+    match reader {
+        Reader::Pool(db) => {
+            crate::services::applications::page_of_account(db, account_id, offset, limit).await
+        }
+        Reader::Sqlite(r) => {
+            let rows = r.with(|c| {
+                let mut st = c.prepare_cached(
+                    "SELECT id, number, service, agency, status, step, created_at, updated_at, \
+                     sent_at, due_at, officer_id, \
+                     (SELECT COUNT(*) FROM applications WHERE account_id = ?1) \
+                     FROM applications WHERE account_id = ?1 \
+                     ORDER BY updated_at DESC, rowid DESC LIMIT ?2 OFFSET ?3",
+                )?;
+                let rows = st.query_map(
+                    params![
+                        account_id.as_bytes().as_slice(),
+                        i64::try_from(limit).unwrap_or(i64::MAX),
+                        i64::try_from(offset).unwrap_or(i64::MAX)
+                    ],
+                    |row| {
+                        Ok((
+                            crate::services::applications::ApplicationRow {
+                                id: uuid_of(row.get(0)?)?.unwrap_or_default(),
+                                number: row.get(1)?,
+                                account_id,
+                                service: row.get(2)?,
+                                agency: row.get(3)?,
+                                status: row.get(4)?,
+                                step: row.get(5)?,
+                                // The list shows no values: they stay encrypted in the table.
+                                data: String::new(),
+                                created_at: row.get(6)?,
+                                updated_at: row.get(7)?,
+                                sent_at: row.get(8)?,
+                                due_at: row.get(9)?,
+                                officer_id: uuid_of(row.get(10)?)?,
+                            },
+                            row.get::<_, i64>(11)?,
+                        ))
+                    },
+                )?;
+                rows.collect::<rusqlite::Result<Vec<_>>>()
+            })?;
+            let total = rows
+                .first()
+                .map_or(0, |(_, n)| u64::try_from(*n).unwrap_or(0));
+            let total = if rows.is_empty() && offset > 0 {
+                // Past the end: the count still says how many there are.
+                r.with(|c| {
+                    c.prepare_cached("SELECT COUNT(*) FROM applications WHERE account_id = ?1")?
+                        .query_row(params![account_id.as_bytes().as_slice()], |row| {
+                            row.get::<_, i64>(0)
+                        })
+                })
+                .map(|n| u64::try_from(n).unwrap_or(0))?
+            } else {
+                total
+            };
+            Ok((rows.into_iter().map(|(row, _)| row).collect(), total))
+        }
+    }
+}

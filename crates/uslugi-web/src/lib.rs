@@ -65,6 +65,9 @@ pub struct State {
     shelf: tokio::sync::OnceCell<Arc<uslugi_core::services::catalogue::Shelf>>,
     /// When this node last asked whether the catalogue changed (Unix ms).
     shelf_checked: std::sync::atomic::AtomicI64,
+    /// The home page's popular-services block for the catalogue version it was rendered from:
+    /// the busiest page, and its cards change only with the catalogue.
+    pub home_popular: std::sync::Mutex<Option<(i64, Arc<str>)>>,
 }
 
 /// Why the application state cannot be built.
@@ -116,6 +119,7 @@ impl AppState {
             passwords,
             shelf: tokio::sync::OnceCell::new(),
             shelf_checked: std::sync::atomic::AtomicI64::new(0),
+            home_popular: std::sync::Mutex::new(None),
         })))
     }
 

@@ -603,15 +603,21 @@ pub async fn delete_draft(db: &Db, account_id: Uuid, id: Uuid) -> Result<(), App
     }
 }
 
-/// A page of the person's applications, newest change first, and how many there are.
+/// A page of the person's applications, newest change first, and how many there are: through
+/// the read path, nothing decrypted.
 pub async fn list(
-    db: &Db,
+    reader: &crate::Reader,
     account_id: Uuid,
     page: u64,
     per_page: u64,
 ) -> Result<(Vec<Line>, u64), ApplicationError> {
-    let (rows, total) =
-        store::page_of_account(db, account_id, page.saturating_mul(per_page), per_page).await?;
+    let (rows, total) = uslugi_store::reader::applications_page(
+        reader,
+        account_id,
+        page.saturating_mul(per_page),
+        per_page,
+    )
+    .await?;
     let lines = rows.iter().map(line).collect::<Result<_, _>>()?;
     Ok((lines, total))
 }

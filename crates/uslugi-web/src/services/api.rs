@@ -235,7 +235,7 @@ pub async fn list(
 ) -> Result<Response, Problem> {
     let account = signed_in(&session)?;
     let page = q.page.min(100_000);
-    let (lines, total) = apps::list(&state.db, account, page, 20)
+    let (lines, total) = apps::list(&state.reader, account, page, 20)
         .await
         .map_err(problem)?;
     let items: Vec<Value> = lines

@@ -777,7 +777,7 @@ pub async fn list(
 ) -> Result<Response, AppError> {
     let live = state.catalogue().await?;
     let page = q.page.min(100_000);
-    let (lines, total) = apps::list(&state.db, citizen.account_id, page, PER_PAGE)
+    let (lines, total) = apps::list(&state.reader, citizen.account_id, page, PER_PAGE)
         .await
         .map_err(AppError::internal)?;
     let title_of = |slug: &str| {
