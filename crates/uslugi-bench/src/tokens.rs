@@ -262,6 +262,7 @@ pub async fn run(n: usize, concurrency: usize, alg: &str) {
         min_level: "simplified".into(),
         esia: false,
         offline: true,
+        prompt_none: false,
     };
     let target = Target {
         token_url: format!("{base}/oauth2/token"),

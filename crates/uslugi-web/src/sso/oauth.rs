@@ -129,12 +129,25 @@ pub async fn authorize(
         }
         Err(AuthorizeError::Store(e)) => return Err(e.into()),
     };
+    // prompt=none: nothing may be shown; a signed-out person is the client's to handle.
+    if req.prompt_none && session.account_id().is_none() {
+        return Ok(refuse_silently(&req, "login_required"));
+    }
     session.insert(&state, REQUEST, &req);
     // Not signed in: the request waits in the session while the person signs in.
     if session.account_id().is_none() {
         return Ok(Redirect::to("/login").into_response());
     }
     proceed(&state, &session, req, false).await
+}
+
+/// The client's answer to a `prompt=none` request that would need the person (Core §3.1.2.6).
+fn refuse_silently(req: &AuthorizeRequest, error: &str) -> Response {
+    let to = flow::redirect_with(
+        &req.redirect_uri,
+        &[("error", Some(error)), ("state", req.state.as_deref())],
+    );
+    Redirect::to(&to).into_response()
 }
 
 /// `GET /oauth2/authorize/continue` — the person, after signing in.
@@ -196,6 +209,10 @@ pub(crate) async fn proceed(
             ),
             link: Some(("/profile/personal".into(), "Заполнить личные данные".into())),
         };
+        if req.prompt_none {
+            session.remove(REQUEST);
+            return Ok(refuse_silently(&req, "interaction_required"));
+        }
         return Ok((StatusCode::FORBIDDEN, Html(render(&page)?)).into_response());
     }
     let granted = flow::granted_scopes(&state.db, account_id, &req.client_id).await?;
@@ -217,6 +234,10 @@ pub(crate) async fn proceed(
         } else {
             Ok(Redirect::to(&url).into_response())
         };
+    }
+    if req.prompt_none {
+        session.remove(REQUEST);
+        return Ok(refuse_silently(&req, "consent_required"));
     }
     let mut items: Vec<&'static str> = req.scopes.iter().filter_map(|s| scope_label(s)).collect();
     items.dedup();
@@ -474,23 +495,61 @@ pub async fn token(
     }
 }
 
-/// `GET|POST /oauth2/userinfo` — a bearer token.
-pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let bearer = headers
+/// `GET|POST /oauth2/userinfo` — a bearer token, in the `Authorization` header or (RFC 6750
+/// §2.2) as `access_token` in a form body.
+pub async fn userinfo(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let from_header = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
-        .unwrap_or_default();
+        .map(str::to_owned);
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let from_body = is_form
+        .then(|| {
+            serde_urlencoded::from_bytes::<HashMap<String, String>>(&body)
+                .ok()
+                .and_then(|mut f| f.remove("access_token"))
+        })
+        .flatten();
+    // A protocol endpoint: the answer is for a program (RFC 6750 §3), never the HTML error page.
     let unauthorized = |error: &str| {
-        let mut resp = StatusCode::UNAUTHORIZED.into_response();
+        let mut resp = (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(serde_json::json!({ "error": error })),
+        )
+            .into_response();
         if let Ok(v) = header::HeaderValue::from_str(&format!("Bearer error=\"{error}\"")) {
             resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
         }
         resp
     };
+    let bearer = match (from_header, from_body) {
+        // Two ways at once is an invalid request (RFC 6750 §2).
+        (Some(_), Some(_)) => return unauthorized("invalid_request"),
+        (Some(t), None) | (None, Some(t)) => t,
+        (None, None) => String::new(),
+    };
+    let bearer = bearer.as_str();
     if bearer.is_empty() {
-        return unauthorized("invalid_request");
+        // No credentials at all: the challenge without an error code (RFC 6750 §3.1).
+        let mut resp = (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(serde_json::json!({ "error_description": "access token required" })),
+        )
+            .into_response();
+        resp.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Bearer"),
+        );
+        return resp;
     }
     match flow::userinfo(ctx(&state), bearer).await {
         Ok(claims) => axum::Json(claims).into_response(),

@@ -522,6 +522,7 @@ pub async fn check_ac(
         esia: true,
         // ESIA gives a refresh token only for `access_type=offline`; `online` is the default.
         offline: get("access_type").as_deref() == Some("offline"),
+        prompt_none: false,
     })
 }
 

@@ -55,6 +55,10 @@ pub struct AuthorizeRequest {
     /// A refresh token may be issued (ESIA's `access_type=offline`; always for OpenID Connect).
     #[serde(default = "yes")]
     pub offline: bool,
+    /// `prompt=none`: nothing may be shown to the person; the client is told instead
+    /// (`login_required`, `consent_required`).
+    #[serde(default)]
+    pub prompt_none: bool,
 }
 
 fn yes() -> bool {
@@ -110,12 +114,45 @@ pub async fn check_request(
         redirect_uri: redirect_uri.clone(),
         state: state.clone(),
     };
-    if get("response_type") != Some("code") {
+    // OpenID Connect Core §6: request objects are not supported, and say so.
+    if get("request").is_some() {
         return Err(refuse(
-            "unsupported_response_type",
-            "only response_type=code is supported",
+            "request_not_supported",
+            "the request parameter is not supported",
         ));
     }
+    if get("request_uri").is_some() {
+        return Err(refuse(
+            "request_uri_not_supported",
+            "the request_uri parameter is not supported",
+        ));
+    }
+    match get("response_type") {
+        None => {
+            return Err(refuse("invalid_request", "response_type is required"));
+        }
+        Some("code") => {}
+        Some(_) => {
+            return Err(refuse(
+                "unsupported_response_type",
+                "only response_type=code is supported",
+            ));
+        }
+    }
+    let prompt_none = match get("prompt") {
+        None => false,
+        Some(p) => {
+            let values: Vec<&str> = p.split(' ').filter(|v| !v.is_empty()).collect();
+            // Core §3.1.2.1: `none` with any other value is an error.
+            if values.contains(&"none") && values.len() > 1 {
+                return Err(refuse(
+                    "invalid_request",
+                    "prompt=none cannot be combined with other values",
+                ));
+            }
+            values == ["none"]
+        }
+    };
     let allowed: Vec<&str> = client.scopes.split(' ').collect();
     let scopes: Vec<String> = get("scope")
         .unwrap_or("")
@@ -160,6 +197,7 @@ pub async fn check_request(
         min_level: client.min_level,
         esia: false,
         offline: true,
+        prompt_none,
     })
 }
 

@@ -58,6 +58,8 @@ pub fn discovery(config: &Config) -> Value {
         "end_session_endpoint": format!("{iss}/oauth2/logout"),
         "scopes_supported": SCOPES,
         "response_types_supported": ["code"],
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public", "pairwise"],

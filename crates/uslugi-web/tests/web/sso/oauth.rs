@@ -1194,3 +1194,127 @@ async fn a_consent_answer_applies_only_to_the_request_it_was_shown_for() {
         "consent was given to a request not shown"
     );
 }
+
+#[tokio::test]
+async fn prompt_none_request_objects_and_a_missing_response_type_get_the_core_errors() {
+    let app = TestApp::spawn().await;
+    let c = client(&app, false, AccountLevel::Simplified).await;
+    let error_of = |r: &reqwest::Response| query_param(&TestApp::location(r), "error");
+    // Signed out, prompt=none: the client hears login_required, with its state; no sign-in page.
+    let r = app.get(&authorize_url(&c, "&prompt=none")).await;
+    assert_eq!(error_of(&r).as_deref(), Some("login_required"));
+    assert_eq!(
+        query_param(&TestApp::location(&r), "state").as_deref(),
+        Some("st-1")
+    );
+    assert_eq!(
+        error_of(&app.get(&authorize_url(&c, "&prompt=none%20login")).await).as_deref(),
+        Some("invalid_request")
+    );
+    // Request objects are not supported, and discovery says so.
+    assert_eq!(
+        error_of(
+            &app.get(&authorize_url(&c, "&request=eyJhbGciOiJub25lIn0.e30."))
+                .await
+        )
+        .as_deref(),
+        Some("request_not_supported")
+    );
+    assert_eq!(
+        error_of(
+            &app.get(&authorize_url(
+                &c,
+                "&request_uri=https%3A%2F%2Fservice.example.ru%2Freq"
+            ))
+            .await
+        )
+        .as_deref(),
+        Some("request_uri_not_supported")
+    );
+    let discovery: serde_json::Value = app
+        .get("/.well-known/openid-configuration")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(discovery["request_parameter_supported"], false);
+    assert_eq!(discovery["request_uri_parameter_supported"], false);
+    // No response_type at all: invalid_request (RFC 6749 §4.1.2.1).
+    let missing = authorize_url(&c, "").replace("response_type=code&", "");
+    assert_eq!(
+        error_of(&app.get(&missing).await).as_deref(),
+        Some("invalid_request")
+    );
+
+    // Signed in but without consent, prompt=none: consent_required; nothing is shown.
+    app.register_by_phone("Смирнова", "Анна", "+79120001290")
+        .await;
+    let r = app.get(&authorize_url(&c, "&prompt=none")).await;
+    assert_eq!(error_of(&r).as_deref(), Some("consent_required"));
+    // With consent given once, prompt=none signs in silently with a code.
+    app.get(&authorize_url(&c, "")).await;
+    let back = consent(&app, "allow").await;
+    assert!(query_param(&back, "code").is_some());
+    let r = app.get(&authorize_url(&c, "&prompt=none")).await;
+    assert!(
+        query_param(&TestApp::location(&r), "code").is_some(),
+        "{}",
+        TestApp::location(&r)
+    );
+}
+
+#[tokio::test]
+async fn userinfo_answers_programs_not_people() {
+    let app = TestApp::spawn().await;
+    let c = client(&app, false, AccountLevel::Simplified).await;
+    app.register_by_phone("Смирнова", "Анна", "+79120001291")
+        .await;
+    let tokens = tokens_for(&app, &c).await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let service = reqwest::Client::new();
+    // A bad token: 401 with the challenge and a JSON body, never the HTML error page.
+    let r = service
+        .get(app.url("/oauth2/userinfo"))
+        .bearer_auth("not-a-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(
+        r.headers()["www-authenticate"],
+        "Bearer error=\"invalid_token\""
+    );
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_token");
+    // No token at all: the challenge without an error code (RFC 6750 §3.1).
+    let r = service
+        .get(app.url("/oauth2/userinfo"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.headers()["www-authenticate"], "Bearer");
+    // The token in a form body (RFC 6750 §2.2), as some libraries send it.
+    let r = service
+        .post(app.url("/oauth2/userinfo"))
+        .form(&[("access_token", access)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let claims: serde_json::Value = r.json().await.unwrap();
+    assert!(claims["sub"].is_string(), "{claims}");
+    // Both ways at once is an invalid request.
+    let r = service
+        .post(app.url("/oauth2/userinfo"))
+        .bearer_auth(access)
+        .form(&[("access_token", access)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(
+        r.headers()["www-authenticate"],
+        "Bearer error=\"invalid_request\""
+    );
+}
