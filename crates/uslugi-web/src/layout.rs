@@ -129,28 +129,17 @@ impl ErrorPage {
     }
 }
 
-/// «23.11.2026 13:05» (UTC) for a Unix time in milliseconds.
+/// «23.11.2026 16:05» in Moscow time (UTC+3 all year since 2014) for a Unix time in
+/// milliseconds; the pages name the zone («МСК») where they show it.
 pub fn date_time(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::macros::format_description!(
-                "[day].[month].[year] [hour]:[minute]"
-            ))
-            .ok()
-        })
-        .unwrap_or_default()
+    uslugi_core::cabinet::alerts::moscow_date_time(ms)
 }
 
-/// «23.11.2026» (UTC) for a Unix time in milliseconds.
+/// «23.11.2026», the date in Moscow, for a Unix time in milliseconds.
 pub fn date(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::macros::format_description!("[day].[month].[year]"))
-                .ok()
-        })
-        .unwrap_or_default()
+    let mut s = uslugi_core::cabinet::alerts::moscow_date_time(ms);
+    s.truncate(10);
+    s
 }
 
 /// The layout of a signed-in page: the header shows the cabinet link and «Выйти».

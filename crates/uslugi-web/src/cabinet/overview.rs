@@ -80,5 +80,5 @@ pub async fn get(
 /// `POST /logout` — anyone; ends the session.
 pub async fn logout(session: Session) -> Response {
     session.destroy();
-    Redirect::to("/").into_response()
+    Redirect::to("/?out=1").into_response()
 }

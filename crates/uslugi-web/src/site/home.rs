@@ -1,7 +1,10 @@
 //! The home page.
 
 use askama::Template;
-use axum::{extract::State, response::Html};
+use axum::{
+    extract::{Query, State},
+    response::Html,
+};
 
 use crate::{
     AppError, AppState,
@@ -13,6 +16,8 @@ use crate::{
 #[template(path = "home/index.html")]
 struct HomePage {
     layout: Layout,
+    signed_in: bool,
+    signed_out: bool,
     q: &'static str,
     /// The popular services' block, rendered (and escaped) once per catalogue version.
     popular: std::sync::Arc<str>,
@@ -56,17 +61,31 @@ fn popular_block(
     Ok(html)
 }
 
+/// `/?out=1` after signing out.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct HomeQuery {
+    out: Option<String>,
+}
+
 /// `GET /` — anyone.
 pub async fn get(
     State(state): State<AppState>,
     session: Session,
+    Query(q): Query<HomeQuery>,
 ) -> Result<Html<String>, AppError> {
     let mut layout = Layout::new(&state, "Портал государственных услуг");
     layout.csrf_token = session.existing_csrf_token();
+    let signed_in = session.account_id().is_some();
+    if signed_in {
+        layout.account_name = Some("Личный кабинет".into());
+    }
     let live = state.catalogue().await?;
     let popular = popular_block(&state, &live)?;
     Ok(Html(render(&HomePage {
         layout,
+        signed_in,
+        signed_out: !signed_in && q.out.is_some(),
         q: "",
         popular,
     })?))

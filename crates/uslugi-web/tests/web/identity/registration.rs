@@ -160,8 +160,11 @@ async fn the_session_id_changes_when_the_account_signs_in() {
     let fresh = app.hidden_field("/cabinet", "csrf_token").await;
     assert_ne!(fresh, token);
     let r = app.post_form("/logout", &[("csrf_token", &fresh)]).await;
-    assert_eq!(TestApp::location(&r), "/");
+    assert_eq!(TestApp::location(&r), "/?out=1");
     assert_eq!(TestApp::location(&app.get("/cabinet").await), "/login");
+    // The home page says so, and offers to sign in again.
+    let (_, home) = app.get_text("/?out=1").await;
+    assert!(home.contains("Вы вышли из личного кабинета") && home.contains("Зарегистрироваться"));
 }
 
 #[tokio::test]

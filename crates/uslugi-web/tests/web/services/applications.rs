@@ -358,6 +358,10 @@ async fn the_officer_takes_asks_and_decides_and_the_citizen_answers() {
     assert!(!mine.contains("Отменить заявление"));
     let (_, inbox) = app.get_text("/notifications").await;
     assert!(
+        inbox.contains("МСК") && !inbox.contains("UTC"),
+        "times in Moscow time, the zone named: {inbox}"
+    );
+    assert!(
         inbox.contains("Требуется уточнение") && inbox.contains("Услуга оказана"),
         "{inbox}"
     );
