@@ -811,6 +811,25 @@ pub async fn userinfo(ctx: Ctx<'_>, bearer: &str) -> Result<Value, TokenError> {
         {
             out["inn"] = json!(inn);
         }
+        // What the consent screen lists as «Паспорт» and «Адреса», in the names the ESIA person
+        // API uses for the same data.
+        if has("id_doc") {
+            out["id_doc"] = json!({
+                "type": "RF_PASSPORT",
+                "series": d.passport.series,
+                "number": d.passport.number,
+                "issueDate": d.passport.issued_on,
+                "issueId": d.passport.division_code,
+                "issuedBy": d.passport.issuer,
+                "vrfStu": "VERIFIED",
+            });
+        }
+        if has("addresses") {
+            // OpenID Connect's standard address claim, and the registration address as ESIA types it.
+            out["address"] = json!({ "formatted": d.address, "country": "RU" });
+            out["addresses"] =
+                json!([{ "type": "PRG", "addressStr": d.address, "countryId": "RUS" }]);
+        }
     }
     for c in &account.contacts {
         match c {

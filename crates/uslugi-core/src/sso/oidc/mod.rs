@@ -69,7 +69,7 @@ pub fn discovery(config: &Config) -> Value {
         "token_endpoint_auth_signing_alg_values_supported": ["RS256", "PS256", "ES256"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
-        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "name", "family_name", "given_name", "middle_name", "birthdate", "gender", "email", "email_verified", "phone_number", "phone_number_verified", "snils", "inn", "level"],
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "name", "family_name", "given_name", "middle_name", "birthdate", "gender", "email", "email_verified", "phone_number", "phone_number_verified", "snils", "inn", "id_doc", "address", "addresses", "level"],
         "ui_locales_supported": ["ru"],
     })
 }

@@ -1318,3 +1318,51 @@ async fn userinfo_answers_programs_not_people() {
         "Bearer error=\"invalid_request\""
     );
 }
+
+#[tokio::test]
+async fn the_passport_and_addresses_on_the_consent_screen_reach_userinfo() {
+    let app = TestApp::spawn().await;
+    let c = clients::register(
+        app.db(),
+        &app.state.keys,
+        ClientSpec {
+            name: "Электронный дневник".into(),
+            redirect_uris: vec![CB.into()],
+            min_level: AccountLevel::Standard,
+            scopes: ["openid", "id_doc", "addresses"].map(String::from).to_vec(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let person = app.standard_citizen("+79120001292").await;
+    let data = person.data.unwrap();
+    let url = authorize_url(&c, "").replace(
+        "scope=openid%20fullname%20phone",
+        "scope=openid%20id_doc%20addresses",
+    );
+    app.get(&url).await;
+    let (_, page) = app.get_text("/oauth2/authorize/continue").await;
+    assert!(
+        page.contains("Паспорт") && page.contains("Адреса"),
+        "{page}"
+    );
+    let back = consent(&app, "allow").await;
+    let code = query_param(&back, "code").unwrap();
+    let r = exchange(&app, &c, &code, VERIFIER).await;
+    let tokens: serde_json::Value = r.json().await.unwrap();
+    let info: serde_json::Value = reqwest::Client::new()
+        .get(app.url("/oauth2/userinfo"))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["id_doc"]["type"], "RF_PASSPORT", "{info}");
+    assert_eq!(info["id_doc"]["series"], data.passport.series.as_str());
+    assert_eq!(info["id_doc"]["number"], data.passport.number.as_str());
+    assert_eq!(info["address"]["formatted"], data.address.as_str());
+    assert!(info.get("snils").is_none(), "only what was consented");
+}
