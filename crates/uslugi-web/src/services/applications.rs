@@ -762,8 +762,6 @@ struct ListPage {
     total: String,
     prev: Option<String>,
     next: Option<String>,
-    csrf_token: String,
-    drafts: Vec<(Uuid, String)>,
 }
 
 const PER_PAGE: u64 = 20;
@@ -785,11 +783,6 @@ pub async fn list(
             .service(slug)
             .map_or_else(|| slug.to_owned(), |s| s.title.clone())
     };
-    let drafts = lines
-        .iter()
-        .filter(|l| l.status == Status::Draft)
-        .map(|l| (l.id, title_of(&l.service)))
-        .collect();
     let lines = lines
         .iter()
         .map(|l| ListLine {
@@ -809,8 +802,6 @@ pub async fn list(
         total: uslugi_domain::format_count(total, "заявление", "заявления", "заявлений"),
         prev: (page > 0).then(|| format!("/applications?page={}", page - 1)),
         next: (page + 1 < pages).then(|| format!("/applications?page={}", page + 1)),
-        csrf_token: session.csrf_token(&state),
-        drafts,
     };
     Ok(Html(render(&view)?).into_response())
 }
