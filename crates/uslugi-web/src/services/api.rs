@@ -234,7 +234,11 @@ pub async fn list(
     Query(q): Query<PageQuery>,
 ) -> Result<Response, Problem> {
     let account = signed_in(&session)?;
-    let page = q.page.min(100_000);
+    // As the document says: pages beyond 100,000 are refused, not quietly clamped.
+    if q.page > 100_000 {
+        return Err(Problem::new(StatusCode::BAD_REQUEST, "Такой страницы нет"));
+    }
+    let page = q.page;
     let (lines, total) = apps::list(&state.reader, account, page, 20)
         .await
         .map_err(problem)?;
